@@ -1,0 +1,171 @@
+// Shape inference and the compile errors it raises.
+//
+// infer_shapes() fills in every node's output shape and returns the first problem it
+// finds as a ShapeError value. report<E>() turns a problem into a compile error: it
+// instantiates a class template named after the problem whose arguments are the layer
+// index, the layer name and the shapes, so the compiler's first line reads e.g.
+//   In instantiation of 'struct kiln::shape_error::dense_expects_a_flat_input<
+//       4, "fc1", Shape{3, {16, 5, 5}}>'
+// followed by a static_assert that says what to change.
+#pragma once
+#include "dsl/layers.hpp"
+
+namespace kiln {
+
+enum class Problem : unsigned char {
+  none,
+  first_layer_must_be_input,
+  input_only_as_first_layer,
+  missing_input,
+  conv2d_expects_an_image,
+  pool_expects_an_image,
+  window_larger_than_padded_input,
+  dense_expects_a_flat_input,
+  loss_expects_flat_logits,
+  loss_must_be_last,
+  add_inputs_differ,
+  concat_needs_images_of_one_size,
+  non_positive_size,
+};
+
+struct ShapeError {
+  Problem problem = Problem::none;
+  int layer = -1;
+  Label name{};
+  Shape got{};    // the shape that reached the layer
+  Shape other{};  // the second shape involved (the other input, or the kernel window)
+  friend constexpr bool operator==(const ShapeError&, const ShapeError&) = default;
+};
+
+namespace detail {
+
+// Output size of a window of k with stride s over n padded by p on both sides.
+constexpr int window_out(int n, int k, int s, int p) { return (n + 2 * p - k) / s + 1; }
+
+constexpr ShapeError fail(Problem p, int i, const Node& n, Shape got, Shape other = {}) {
+  return ShapeError{p, i, n.name, got, other};
+}
+
+}  // namespace detail
+
+template <std::size_t N>
+constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
+  using detail::fail;
+  if (nodes[0].op != Op::input) return fail(Problem::first_layer_must_be_input, 0, nodes[0], {});
+  for (int i = 1; i < int(N); ++i) {
+    Node& n = nodes[i];
+    if (n.op == Op::input) return fail(Problem::input_only_as_first_layer, i, n, {});
+    if (n.input_count() == 0) return fail(Problem::missing_input, i, n, {});
+    for (int k = 0; k < n.input_count(); ++k)
+      if (n.inputs[k] < 0 || n.inputs[k] >= i) return fail(Problem::missing_input, i, n, {});
+    const Node& src = nodes[n.inputs[0]];
+    if (is_loss(src.op)) return fail(Problem::loss_must_be_last, n.inputs[0], src, src.shape);
+    const Shape in = src.shape;
+    switch (n.op) {
+      case Op::conv2d:
+      case Op::max_pool:
+      case Op::avg_pool: {
+        if (!in.is_image())
+          return fail(n.op == Op::conv2d ? Problem::conv2d_expects_an_image
+                                         : Problem::pool_expects_an_image, i, n, in);
+        const Shape window = shape(n.kernel_h, n.kernel_w);
+        if (n.kernel_h <= 0 || n.kernel_w <= 0 || n.stride_h <= 0 || n.stride_w <= 0 ||
+            n.pad_h < 0 || n.pad_w < 0 || (n.op == Op::conv2d && n.units <= 0))
+          return fail(Problem::non_positive_size, i, n, in, window);
+        const int h = detail::window_out(in.height(), n.kernel_h, n.stride_h, n.pad_h);
+        const int w = detail::window_out(in.width(), n.kernel_w, n.stride_w, n.pad_w);
+        if (in.height() + 2 * n.pad_h < n.kernel_h || in.width() + 2 * n.pad_w < n.kernel_w)
+          return fail(Problem::window_larger_than_padded_input, i, n, in, window);
+        n.shape = shape(n.op == Op::conv2d ? n.units : in.channels(), h, w);
+        break;
+      }
+      case Op::dense:
+        if (!in.is_flat()) return fail(Problem::dense_expects_a_flat_input, i, n, in);
+        if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
+        n.shape = shape(n.units);
+        break;
+      case Op::flatten:
+        n.shape = shape(int(in.elements()));
+        break;
+      case Op::relu:
+      case Op::sigmoid:
+      case Op::tanh:
+        n.shape = in;
+        break;
+      case Op::add:
+        if (n.input_count() != 2 || nodes[n.inputs[1]].shape != in)
+          return fail(Problem::add_inputs_differ, i, n, in, nodes[n.inputs[1]].shape);
+        n.shape = in;
+        break;
+      case Op::concat: {
+        int channels = 0;
+        for (int k = 0; k < n.input_count(); ++k) {
+          const Shape s = nodes[n.inputs[k]].shape;
+          if (!s.is_image() || !in.is_image() || s.height() != in.height() ||
+              s.width() != in.width())
+            return fail(Problem::concat_needs_images_of_one_size, i, n, in, s);
+          channels += s.channels();
+        }
+        n.shape = shape(channels, in.height(), in.width());
+        break;
+      }
+      case Op::softmax_cross_entropy:
+        if (!in.is_flat()) return fail(Problem::loss_expects_flat_logits, i, n, in);
+        n.shape = shape(1);
+        break;
+      case Op::input:
+        break;
+    }
+  }
+  return {};
+}
+
+// One class template per problem. Its name is the message; its arguments are the layer
+// index, the layer's name and the shapes; the static_assert says what to change.
+namespace shape_error {
+template <int Layer, Label Name, Shape First>
+struct first_layer_must_be_input { static_assert(Layer < 0, "kiln::model: start the model with input(C, H, W) or input(F)"); };
+template <int Layer, Label Name, Shape Got>
+struct input_only_as_first_layer { static_assert(Layer < 0, "kiln::model: input(...) may only be the first layer"); };
+template <int Layer, Label Name, Shape Got>
+struct layer_has_no_input { static_assert(Layer < 0, "kiln::model: this layer reads no earlier node; check the block wiring"); };
+template <int Layer, Label Name, Shape Got>
+struct conv2d_expects_an_image_input { static_assert(Layer < 0, "conv2d: expects a (C, H, W) input; do not flatten before it"); };
+template <int Layer, Label Name, Shape Got>
+struct pooling_expects_an_image_input { static_assert(Layer < 0, "max_pool/avg_pool: expects a (C, H, W) input; do not flatten before it"); };
+template <int Layer, Label Name, Shape Got, Shape Window>
+struct window_larger_than_padded_input { static_assert(Layer < 0, "conv2d/pool: the window does not fit the (padded) input; pad more, use a smaller kernel, or drop an earlier pooling"); };
+template <int Layer, Label Name, Shape Got>
+struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input; insert flatten before it"); };
+template <int Layer, Label Name, Shape Got>
+struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits; end the model with dense(classes)"); };
+template <int Layer, Label Name, Shape Got>
+struct nothing_may_follow_a_loss { static_assert(Layer < 0, "kiln::model: a loss must be the last layer of its branch"); };
+template <int Layer, Label Name, Shape Got, Shape Other>
+struct add_inputs_differ_in_shape { static_assert(Layer < 0, "residual add: both inputs must have the same shape; give the shortcut a projection (conv2d 1x1 with the body's stride and channels)"); };
+template <int Layer, Label Name, Shape Got, Shape Other>
+struct concat_inputs_differ_in_height_or_width { static_assert(Layer < 0, "concat: every branch must give a (C, H, W) output of the same H and W; match strides and padding"); };
+template <int Layer, Label Name, Shape Got, Shape Window>
+struct sizes_must_be_positive { static_assert(Layer < 0, "kiln layer: channels, units, kernel and stride must be positive and padding non-negative"); };
+}  // namespace shape_error
+
+template <ShapeError E>
+constexpr bool report() {
+  using namespace shape_error;
+  constexpr int L = E.layer;
+  if constexpr (E.problem == Problem::first_layer_must_be_input) (void)first_layer_must_be_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::input_only_as_first_layer) (void)input_only_as_first_layer<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::missing_input) (void)layer_has_no_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::conv2d_expects_an_image) (void)conv2d_expects_an_image_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::pool_expects_an_image) (void)pooling_expects_an_image_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::window_larger_than_padded_input) (void)window_larger_than_padded_input<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::dense_expects_a_flat_input) (void)dense_expects_a_flat_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::loss_expects_flat_logits) (void)softmax_cross_entropy_expects_flat_logits<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::loss_must_be_last) (void)nothing_may_follow_a_loss<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::add_inputs_differ) (void)add_inputs_differ_in_shape<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::concat_needs_images_of_one_size) (void)concat_inputs_differ_in_height_or_width<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::non_positive_size) (void)sizes_must_be_positive<L, E.name, E.got, E.other>{};
+  return E.problem == Problem::none;
+}
+
+}  // namespace kiln

@@ -1,0 +1,3 @@
+// The kiln DSL in one include. Header-only, constexpr, no Halide.
+#pragma once
+#include "dsl/model.hpp"

@@ -1,0 +1,153 @@
+// Layer descriptors: what a user writes inside kiln::model(...).
+//
+// Every layer is a Node value. Nodes are wired into a graph by model(): a plain layer
+// reads the node before it; blocks (blocks.hpp) wire residual, concatenation and other
+// non-chain shapes. Shapes are filled in by shape inference (graph.hpp).
+#pragma once
+#include "dsl/shape.hpp"
+
+namespace kiln {
+
+enum class Op : unsigned char {
+  input,
+  conv2d,
+  max_pool,
+  avg_pool,
+  dense,
+  flatten,
+  relu,
+  sigmoid,
+  tanh,
+  add,     // elementwise sum of two nodes of the same shape (residual connections)
+  concat,  // channel concatenation of image nodes with the same H and W
+  softmax_cross_entropy,
+};
+
+constexpr std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::input: return "input";
+    case Op::conv2d: return "conv2d";
+    case Op::max_pool: return "max_pool";
+    case Op::avg_pool: return "avg_pool";
+    case Op::dense: return "dense";
+    case Op::flatten: return "flatten";
+    case Op::relu: return "relu";
+    case Op::sigmoid: return "sigmoid";
+    case Op::tanh: return "tanh";
+    case Op::add: return "add";
+    case Op::concat: return "concat";
+    case Op::softmax_cross_entropy: return "softmax_cross_entropy";
+  }
+  return "?";
+}
+
+// The default name stem of a layer with parameters, PyTorch style: conv1, fc1, ...
+constexpr std::string_view default_stem(Op op) {
+  switch (op) {
+    case Op::conv2d: return "conv";
+    case Op::dense: return "fc";
+    default: return op_name(op);
+  }
+}
+
+constexpr bool is_loss(Op op) { return op == Op::softmax_cross_entropy; }
+
+// How a weight tensor starts. Biases always start at zero.
+enum class Init : unsigned char {
+  he,      // normal, std sqrt(2 / fan_in): for layers followed by ReLU
+  xavier,  // normal, std sqrt(2 / (fan_in + fan_out))
+  zeros,
+};
+
+inline constexpr int no_input = -1;
+// Inside a block (blocks.hpp): "the value that enters the block".
+inline constexpr int block_entry = -2;
+inline constexpr int max_inputs = 4;
+
+struct Node {
+  Op op = Op::input;
+  Label name{};
+  // Producers, as node indices; no_input where unused. A plain layer leaves them all
+  // unused and model() wires it to the node before it.
+  std::array<int, max_inputs> inputs{no_input, no_input, no_input, no_input};
+  // conv2d: output channels; dense: output features.
+  int units = 0;
+  int kernel_h = 0, kernel_w = 0;
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+  Init init = Init::he;
+  // Filled in by shape inference: the per-sample output shape.
+  Shape shape{};
+
+  constexpr int input_count() const {
+    int n = 0;
+    while (n < max_inputs && inputs[n] != no_input) ++n;
+    return n;
+  }
+  // Chainable tweaks: conv2d(64, 3).named("conv1").initialized(Init::xavier)
+  constexpr Node named(Label n) const { Node c = *this; c.name = n; return c; }
+  constexpr Node initialized(Init i) const { Node c = *this; c.init = i; return c; }
+  friend constexpr bool operator==(const Node&, const Node&) = default;
+};
+
+// Options for conv2d and pooling, written pad(2), stride(2), pad(0, 1).
+struct Pad { int h = 0, w = 0; };
+struct Stride { int h = 1, w = 1; };
+constexpr Pad pad(int p) { return {p, p}; }
+constexpr Pad pad(int h, int w) { return {h, w}; }
+constexpr Stride stride(int s) { return {s, s}; }
+constexpr Stride stride(int h, int w) { return {h, w}; }
+
+namespace detail {
+constexpr void apply(Node& n, Pad p) { n.pad_h = p.h; n.pad_w = p.w; }
+constexpr void apply(Node& n, Stride s) { n.stride_h = s.h; n.stride_w = s.w; }
+constexpr void apply(Node& n, Init i) { n.init = i; }
+}  // namespace detail
+
+// input(C, H, W) for images, input(F) for feature vectors.
+constexpr Node input(int c, int h, int w) { return Node{.op = Op::input, .shape = shape(c, h, w)}; }
+constexpr Node input(int f) { return Node{.op = Op::input, .shape = shape(f)}; }
+
+// conv2d(out_channels, kernel, options...): kernel is k (square) or given as kernel(h, w).
+struct Kernel { int h, w; };
+constexpr Kernel kernel(int h, int w) { return {h, w}; }
+
+template <class... Options>
+constexpr Node conv2d(int out_channels, Kernel k, Options... options) {
+  Node n{.op = Op::conv2d, .units = out_channels, .kernel_h = k.h, .kernel_w = k.w};
+  (detail::apply(n, options), ...);
+  return n;
+}
+template <class... Options>
+constexpr Node conv2d(int out_channels, int k, Options... options) {
+  return conv2d(out_channels, Kernel{k, k}, options...);
+}
+
+// max_pool(k) / avg_pool(k): window k, stride k unless given.
+template <class... Options>
+constexpr Node max_pool(int k, Options... options) {
+  Node n{.op = Op::max_pool, .kernel_h = k, .kernel_w = k, .stride_h = k, .stride_w = k};
+  (detail::apply(n, options), ...);
+  return n;
+}
+template <class... Options>
+constexpr Node avg_pool(int k, Options... options) {
+  Node n = max_pool(k, options...);
+  n.op = Op::avg_pool;
+  return n;
+}
+
+template <class... Options>
+constexpr Node dense(int units, Options... options) {
+  Node n{.op = Op::dense, .units = units};
+  (detail::apply(n, options), ...);
+  return n;
+}
+
+inline constexpr Node flatten{.op = Op::flatten};
+inline constexpr Node relu{.op = Op::relu};
+inline constexpr Node sigmoid{.op = Op::sigmoid};
+inline constexpr Node tanh{.op = Op::tanh};
+inline constexpr Node softmax_cross_entropy{.op = Op::softmax_cross_entropy};
+
+}  // namespace kiln

@@ -1,0 +1,101 @@
+// kiln::model(...): a whole network as one constexpr value.
+//
+//   inline constexpr auto lenet5 = kiln::checked<kiln::model("lenet5",
+//       input(1, 28, 28), conv2d(6, 5, pad(2)), relu, max_pool(2), ...)>;
+//
+// model() flattens its parts into a topologically ordered node array, names the
+// layers (conv1, conv2, fc1, ... as PyTorch twins do), infers every shape and records
+// the first shape error. checked<> turns that error into a compile error whose first
+// line names the problem, the layer index, its name and the shapes involved
+// (errors.hpp).
+#pragma once
+#include "dsl/blocks.hpp"
+#include "dsl/errors.hpp"
+#include "dsl/parameters.hpp"
+
+namespace kiln {
+
+template <int N>
+struct Model {
+  Label name{};
+  std::array<Node, N> nodes{};
+  ShapeError error{};
+
+  static constexpr int size() { return N; }
+  constexpr const Node& operator[](int i) const { return nodes[i]; }
+  constexpr Shape input_shape() const { return nodes[0].shape; }
+
+  // The loss node, or -1 for a model without one.
+  constexpr int loss_node() const {
+    for (int i = 0; i < N; ++i)
+      if (is_loss(nodes[i].op)) return i;
+    return -1;
+  }
+  // The node whose value forward() returns: what the loss reads, or the last node.
+  constexpr int output_node() const {
+    const int loss = loss_node();
+    return loss >= 0 ? nodes[loss].inputs[0] : N - 1;
+  }
+  constexpr Shape output_shape() const { return nodes[output_node()].shape; }
+
+  constexpr int parameter_tensor_count() const {
+    int n = 0;
+    for (const Node& node : nodes) n += parameter_tensors(node.op);
+    return n;
+  }
+  constexpr long long parameter_count() const {
+    long long n = 0;
+    for (const Parameter& p : parameter_table()) n += p.size();
+    return n;
+  }
+  // Every parameter tensor: PyTorch name, PyTorch shape, offset in the flat buffer.
+  constexpr std::array<Parameter, parameter_slots(N)> parameter_table() const {
+    std::array<Parameter, parameter_slots(N)> table{};
+    int k = 0;
+    long long offset = 0;
+    for (int i = 0; i < N; ++i) {
+      const Node& node = nodes[i];
+      const Shape in = node.inputs[0] >= 0 ? nodes[node.inputs[0]].shape : Shape{};
+      for (int t = 0; t < parameter_tensors(node.op); ++t) {
+        table[k] = describe_parameter(node, i, in, t, offset);
+        offset += table[k].size();
+        ++k;
+      }
+    }
+    for (; k < int(table.size()); ++k) table[k].node = -1;
+    return table;
+  }
+};
+
+namespace detail {
+
+template <int N>
+constexpr void name_layers(Model<N>& m) {
+  std::array<int, 16> seen{};  // per Op: how many were named so far
+  for (Node& n : m.nodes) {
+    int& k = seen[static_cast<int>(n.op)];
+    ++k;
+    if (n.name.empty() && n.op != Op::input) n.name = Label(default_stem(n.op)).append(k);
+    if (n.op == Op::input) n.name = Label("input");
+  }
+}
+
+}  // namespace detail
+
+template <class... Parts>
+constexpr Model<count_nodes<Parts...>> model(Label name, const Parts&... parts) {
+  Model<count_nodes<Parts...>> m;
+  m.name = name;
+  int at = 0, tail = no_input;
+  ((tail = detail::place(m.nodes, at, parts, tail)), ...);
+  detail::name_layers(m);
+  m.error = infer_shapes(m.nodes);
+  return m;
+}
+
+// The model M, once its shapes are known to be right; otherwise a compile error that
+// names the layer and the shapes (see errors.hpp).
+template <auto M>
+inline constexpr auto checked = (report<M.error>(), M);
+
+}  // namespace kiln

@@ -1,0 +1,54 @@
+// The parameter table: every learned tensor's PyTorch name, PyTorch shape, initializer
+// and offset in the model's one flat float buffer. Gradients and optimizer state use
+// the same offsets.
+#pragma once
+#include "dsl/layers.hpp"
+
+namespace kiln {
+
+enum class ParameterRole : unsigned char { weight, bias };
+
+struct Parameter {
+  Label name{};        // "conv1.weight"
+  Shape shape{};       // PyTorch order: conv OIHW, dense [out, in], bias [out]
+  long long offset = 0;  // in floats, into the flat buffer
+  ParameterRole role = ParameterRole::weight;
+  Init init = Init::zeros;
+  int node = -1;       // index of the node that owns it; -1 marks an unused table slot
+  int fan_in = 0, fan_out = 0;
+
+  constexpr long long size() const { return node < 0 ? 0 : shape.elements(); }
+  friend constexpr bool operator==(const Parameter&, const Parameter&) = default;
+};
+
+// How many parameter tensors an op owns.
+constexpr int parameter_tensors(Op op) {
+  return (op == Op::conv2d || op == Op::dense) ? 2 : 0;
+}
+// Table capacity for a model of n nodes.
+constexpr std::size_t parameter_slots(int n) { return std::size_t(2 * n); }
+
+// Parameter t of `node` (index i), whose input has per-sample shape `in`.
+constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
+                                       long long offset) {
+  Parameter p;
+  p.node = i;
+  p.offset = offset;
+  p.role = t == 0 ? ParameterRole::weight : ParameterRole::bias;
+  p.name = join(node.name, ".", t == 0 ? "weight" : "bias");
+  if (node.op == Op::conv2d) {
+    const int c = in.channels(), kh = node.kernel_h, kw = node.kernel_w;
+    p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
+    p.fan_in = c * kh * kw;
+    p.fan_out = node.units * kh * kw;
+  } else {  // dense
+    const int f = in[0];
+    p.shape = t == 0 ? shape(node.units, f) : shape(node.units);
+    p.fan_in = f;
+    p.fan_out = node.units;
+  }
+  p.init = t == 0 ? node.init : Init::zeros;
+  return p;
+}
+
+}  // namespace kiln
