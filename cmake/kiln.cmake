@@ -1,0 +1,77 @@
+# kiln_add_model(NAME HEADER <models/x.hpp> SYMBOL <c++ name> [SCHEDULER hand|Adams2019|Mullapudi2016|Li2018]
+#                [ENTRIES forward gradients train_step] [TARGETS host ...] [BATCH_ESTIMATE 64])
+#
+# At build time, runs the model's generator and builds one AOT static library per
+# (entry, target), named <NAME>_<entry>_<target> with the same C function name
+# (target '-' and ',' become '_'). All of them share one Halide runtime. A registration
+# source, which tells the runtime's model registry about each library, is added to the
+# global KILN_MODEL_REGISTRATIONS property; models/CMakeLists.txt links them all into
+# the kiln_models object library.
+set(KILN_SCHEDULER "hand" CACHE STRING "Default scheduler: hand, Adams2019, Mullapudi2016 or Li2018")
+set(KILN_REGISTRATION_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/registration.cpp.in)
+set(KILN_GENERATOR_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/generator.cpp.in)
+
+function(kiln_target_suffix target out)
+  string(REGEX REPLACE "[^A-Za-z0-9]" "_" s "${target}")
+  set(${out} "${s}" PARENT_SCOPE)
+endfunction()
+
+function(kiln_add_model NAME)
+  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;SCHEDULER;BATCH_ESTIMATE" "ENTRIES;TARGETS" ${ARGN})
+  if(NOT ARG_ENTRIES)
+    set(ARG_ENTRIES forward gradients train_step)
+  endif()
+  if(NOT ARG_TARGETS)
+    set(ARG_TARGETS ${KILN_TARGETS})
+  endif()
+  if(NOT ARG_SCHEDULER)
+    set(ARG_SCHEDULER ${KILN_SCHEDULER})
+  endif()
+  if(NOT ARG_BATCH_ESTIMATE)
+    set(ARG_BATCH_ESTIMATE 64)
+  endif()
+
+  set(MODEL_NAME ${NAME})
+  set(MODEL_HEADER ${ARG_HEADER})
+  set(MODEL_SYMBOL ${ARG_SYMBOL})
+  configure_file(${KILN_GENERATOR_TEMPLATE} ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.generator.cpp @ONLY)
+  add_halide_generator(${NAME}.generator SOURCES ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.generator.cpp
+                       LINK_LIBRARIES kiln_generators)
+
+  set(autoscheduler "")
+  if(NOT ARG_SCHEDULER STREQUAL "hand")
+    set(autoscheduler AUTOSCHEDULER Halide::${ARG_SCHEDULER})
+  endif()
+
+  get_property(runtime GLOBAL PROPERTY KILN_HALIDE_RUNTIME)
+  set(includes "")
+  set(entries "")
+  set(libraries "")
+  foreach(target IN LISTS ARG_TARGETS)
+    kiln_target_suffix("${target}" suffix)
+    foreach(entry IN LISTS ARG_ENTRIES)
+      set(lib ${NAME}_${entry}_${suffix})
+      set(use_runtime "")
+      if(runtime)
+        set(use_runtime USE_RUNTIME ${runtime})
+      endif()
+      add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}_${entry}
+                         TARGETS ${target} ${use_runtime} ${autoscheduler}
+                         PARAMS batch_estimate=${ARG_BATCH_ESTIMATE}
+                         STMT_HTML ${lib}_stmt)
+      if(NOT runtime)
+        set(runtime ${lib}.runtime)
+        set_property(GLOBAL PROPERTY KILN_HALIDE_RUNTIME ${runtime})
+      endif()
+      list(APPEND libraries ${lib})
+      string(APPEND includes "#include \"${lib}.h\"\n")
+      string(APPEND entries "    {\"${target}\", \"${entry}\", ${lib}_argv, ${lib}_metadata},\n")
+    endforeach()
+  endforeach()
+
+  set(MODEL_INCLUDES "${includes}")
+  set(MODEL_ENTRIES "${entries}")
+  configure_file(${KILN_REGISTRATION_TEMPLATE} ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp @ONLY)
+  set_property(GLOBAL APPEND PROPERTY KILN_MODEL_REGISTRATIONS ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp)
+  set_property(GLOBAL APPEND PROPERTY KILN_MODEL_LIBRARIES ${libraries})
+endfunction()

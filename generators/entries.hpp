@@ -1,0 +1,143 @@
+// The three generated entries of a model, as Halide generators:
+//   forward(params, input) -> output
+//   gradients(params, input, labels) -> loss, grad_params, grad_input
+//   train_step(params, m, v, input, labels, hyper-parameters) -> loss, params', m', v'
+// Buffers: params, m, v, grad_params are flat float32 [P]; input is the batch in
+// PyTorch's NCHW memory order (Halide dims x, y, c, n); labels int32 [N]; output the
+// model output (Halide dims k, n for logits). train_step may be called with params'
+// aliasing params (and m', v' aliasing m, v): the update reads each element only
+// before writing it.
+//
+// KILN_REGISTER_MODEL(lenet5, kiln::models::lenet5) registers lenet5_forward,
+// lenet5_gradients and lenet5_train_step with Halide's generator registry.
+#pragma once
+#include "generators/graph.hpp"
+#include "generators/optimizer.hpp"
+#include "schedules/schedule.hpp"
+
+namespace kiln::gen {
+
+using ViewFn = ModelView (*)();
+
+template <class Self, ViewFn View>
+struct EntryBase : Halide::Generator<Self> {
+  template <class T> using Input = typename Halide::Generator<Self>::template Input<T>;
+  template <class T> using Output = typename Halide::Generator<Self>::template Output<T>;
+  template <class T> using GeneratorParam = typename Halide::Generator<Self>::template GeneratorParam<T>;
+
+  // The batch size schedules and autoschedulers plan for; any batch runs.
+  GeneratorParam<int> batch_estimate{"batch_estimate", 64};
+
+  static ModelView model() { return View(); }
+  static int input_dims() { return model().input_shape().rank + 1; }
+  static int output_dims() { return model().output_shape().rank + 1; }
+
+  void estimate_batch_input(Input<Halide::Buffer<float>>& input) {
+    const Shape s = model().input_shape();
+    std::vector<int> extents;
+    for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
+    for (int d = 0; d < int(extents.size()); ++d) input.dim(d).set_estimate(0, extents[d]);
+    input.dim(s.rank).set_estimate(0, batch_estimate);
+  }
+  void estimate_output(Output<Halide::Buffer<float>>& out) {
+    const Shape s = model().output_shape();
+    for (int d = 0; d < s.rank; ++d) out.dim(d).set_estimate(0, s[s.rank - 1 - d]);
+    out.dim(s.rank).set_estimate(0, batch_estimate);
+  }
+  void schedule_entry(LoweredModel& lowered, schedules::Entry entry,
+                      const schedules::EntryOutputs& outs) {
+    if (this->get_auto_schedule()) return;  // an autoscheduler plans it from the estimates
+    schedules::cpu_simd(model(), lowered, entry, outs, this->get_target());
+  }
+};
+
+template <ViewFn View>
+struct Forward : EntryBase<Forward<View>, View> {
+  using B = EntryBase<Forward<View>, View>;
+  typename B::template Input<Halide::Buffer<float>> params{"params", 1};
+  typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
+  typename B::template Output<Halide::Buffer<float>> output{"output", B::output_dims()};
+
+  void generate() {
+    Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
+    Halide::Func no_labels("no_labels");
+    no_labels(dims().n) = 0;
+    LoweredModel m = lower_model(B::model(), params, input, no_labels, batch, false);
+    output = m.output;
+    params.dim(0).set_estimate(0, int(B::model().parameter_count));
+    B::estimate_batch_input(input);
+    B::estimate_output(output);
+    B::schedule_entry(m, schedules::Entry::forward, {{output}, {}, {}});
+  }
+};
+
+template <ViewFn View>
+struct Gradients : EntryBase<Gradients<View>, View> {
+  using B = EntryBase<Gradients<View>, View>;
+  typename B::template Input<Halide::Buffer<float>> params{"params", 1};
+  typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
+  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", 1};
+  typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
+  typename B::template Output<Halide::Buffer<float>> grad_params{"grad_params", 1};
+  typename B::template Output<Halide::Buffer<float>> grad_input{"grad_input", B::input_dims()};
+
+  void generate() {
+    Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
+    LoweredModel m = lower_model(B::model(), params, input, labels, batch, true);
+    loss = m.loss;
+    grad_params = m.grad_params;
+    grad_input = m.grad_input;
+    const int P = int(B::model().parameter_count);
+    params.dim(0).set_estimate(0, P);
+    grad_params.dim(0).set_estimate(0, P);
+    labels.dim(0).set_estimate(0, B::batch_estimate);
+    B::estimate_batch_input(input);
+    const Shape s = B::model().input_shape();
+    for (int d = 0; d < s.rank; ++d) grad_input.dim(d).set_estimate(0, s[s.rank - 1 - d]);
+    grad_input.dim(s.rank).set_estimate(0, B::batch_estimate);
+    B::schedule_entry(m, schedules::Entry::gradients, {{loss, grad_params, grad_input}, {}, {}});
+  }
+};
+
+template <ViewFn View>
+struct TrainStep : EntryBase<TrainStep<View>, View> {
+  using B = EntryBase<TrainStep<View>, View>;
+  typename B::template Input<Halide::Buffer<float>> params{"params", 1};
+  typename B::template Input<Halide::Buffer<float>> state_m{"state_m", 1};
+  typename B::template Input<Halide::Buffer<float>> state_v{"state_v", 1};
+  typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
+  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", 1};
+  typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
+  typename B::template Input<float> learning_rate{"learning_rate", 0.01f};
+  typename B::template Input<float> weight_decay{"weight_decay", 0.0f};
+  typename B::template Input<float> beta1{"beta1", 0.9f};
+  typename B::template Input<float> beta2{"beta2", 0.999f};
+  typename B::template Input<float> epsilon{"epsilon", 1e-8f};
+  typename B::template Input<int> step{"step", 1};
+  typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
+  typename B::template Output<Halide::Func> updated{"updated", {Halide::Float(32), Halide::Float(32), Halide::Float(32)}, 1};
+
+  void generate() {
+    Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
+    LoweredModel m = lower_model(B::model(), params, input, labels, batch, true);
+    loss = m.loss;
+    HyperParameters h{optimizer, learning_rate, weight_decay, beta1, beta2, epsilon, step};
+    updated = optimizer_update(params, m.grad_params, state_m, state_v, h);
+    const int P = int(B::model().parameter_count);
+    for (auto* b : {&params, &state_m, &state_v}) b->dim(0).set_estimate(0, P);
+    updated.set_estimate(dims().i, 0, P);
+    labels.dim(0).set_estimate(0, B::batch_estimate);
+    B::estimate_batch_input(input);
+    B::schedule_entry(m, schedules::Entry::train_step, {{loss}, updated, optimizer});
+  }
+};
+
+}  // namespace kiln::gen
+
+#define KILN_REGISTER_MODEL(NAME, MODEL)                                             \
+  namespace kiln_registered_##NAME {                                                 \
+  inline kiln::ModelView view() { return kiln::view_of<MODEL>(); }                   \
+  }                                                                                  \
+  HALIDE_REGISTER_GENERATOR(kiln::gen::Forward<kiln_registered_##NAME::view>, NAME##_forward) \
+  HALIDE_REGISTER_GENERATOR(kiln::gen::Gradients<kiln_registered_##NAME::view>, NAME##_gradients) \
+  HALIDE_REGISTER_GENERATOR(kiln::gen::TrainStep<kiln_registered_##NAME::view>, NAME##_train_step)

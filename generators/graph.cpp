@@ -1,0 +1,84 @@
+#include "generators/graph.hpp"
+
+namespace kiln::gen {
+using namespace Halide;
+
+namespace {
+
+// A Func that is the sum of several same-shaped contributions (a node read by several
+// consumers receives the sum of their adjoints).
+Func sum_of(const std::vector<Func>& parts, Shape s, const std::string& name) {
+  if (parts.size() == 1) return parts[0];
+  const std::vector<Var> args = dims().of(s);
+  Expr total = parts[0](args);
+  for (std::size_t k = 1; k < parts.size(); ++k) total += parts[k](args);
+  Func f(name);
+  f(args) = total;
+  return f;
+}
+
+}  // namespace
+
+LoweredModel lower_model(const ModelView& model, const Func& params, const Func& input,
+                         const Func& labels, Expr batch, bool with_adjoint) {
+  const auto& d = dims();
+  LoweredModel m;
+  m.nodes.resize(model.nodes.size());
+  const Shape in_shape = model.input_shape();
+  const std::vector<Var> in_args = d.of(in_shape);
+
+  // The batch is read with n clamped, so schedules may round loops over n up freely.
+  std::vector<Expr> clamped(in_args.begin(), in_args.end());
+  clamped.back() = clamp(d.n, 0, batch - 1);
+  Func staged("input_staged");
+  staged(in_args) = input(clamped);
+  m.nodes[0]["out"] = staged;
+
+  m.ctx.batch = batch;
+  if (model.loss_node >= 0) {
+    const int classes = model.output_shape()[0];
+    Func lab("labels_clamped");
+    lab(d.n) = clamp(labels(clamp(d.n, 0, batch - 1)), 0, classes - 1);
+    m.ctx.labels = lab;
+  }
+
+  auto tensors_in = [&](int i) {
+    std::vector<Tensor> in;
+    const Node& node = model.nodes[i];
+    for (int k = 0; k < node.input_count(); ++k)
+      in.push_back({m.nodes[node.inputs[k]]["out"], model.nodes[node.inputs[k]].shape});
+    return in;
+  };
+  std::vector<std::vector<Func>> views(model.nodes.size());
+  for (std::size_t i = 1; i < model.nodes.size(); ++i) {
+    for (const Parameter& p : model.parameters_of(int(i))) views[i].push_back(parameter_view(params, p));
+    lower_forward(model.nodes[i], tensors_in(int(i)), views[i], m.ctx, m.nodes[i]);
+  }
+  m.output = m.nodes[model.output_node]["out"];
+  if (model.loss_node >= 0) m.loss = m.nodes[model.loss_node]["out"];
+  if (!with_adjoint || model.loss_node < 0) return m;
+
+  // Reverse topological order: a node's adjoint is complete once all its consumers ran.
+  std::vector<std::vector<Func>> contributions(model.nodes.size());
+  for (int i = int(model.nodes.size()) - 1; i >= 1; --i) {
+    const Node& node = model.nodes[i];
+    NodeFuncs& f = m.nodes[i];
+    if (!is_loss(node.op)) {
+      if (contributions[i].empty()) continue;  // nothing downstream needs it
+      f["d_out"] = sum_of(contributions[i], node.shape, func_name(node.name, "d_out"));
+    }
+    lower_adjoint(node, tensors_in(i), views[i], m.ctx, f);
+    for (int k = 0; k < node.input_count(); ++k)
+      contributions[node.inputs[k]].push_back(f["d_in" + std::to_string(k)]);
+  }
+  m.grad_input = sum_of(contributions[0], in_shape, "grad_input");
+
+  Func grad("grad_params");
+  grad(d.i) = 0.0f;
+  for (const Parameter& p : model.parameters)
+    scatter_parameter(grad, m.nodes[p.node][p.role == ParameterRole::weight ? "d_weight" : "d_bias"], p);
+  m.grad_params = grad;
+  return m;
+}
+
+}  // namespace kiln::gen

@@ -1,0 +1,93 @@
+#include "generators/lowering.hpp"
+
+#include "generators/ops/ops.hpp"
+
+namespace kiln::gen {
+using namespace Halide;
+
+const Dims& dims() {
+  static const Dims d;
+  return d;
+}
+
+std::vector<Var> Dims::of(Shape s) const {
+  if (s.is_image()) return {x, y, c, n};
+  if (s.is_flat()) return {i, n};
+  throw std::runtime_error("kiln: activations of rank " + std::to_string(s.rank) +
+                           " are not lowered yet");
+}
+
+std::string func_name(const Label& name, std::string_view role) {
+  std::string s(name.view());
+  for (char& ch : s)
+    if (ch == '.') ch = '_';
+  if (!role.empty()) s.append("_").append(role);
+  return s;
+}
+
+Func parameter_view(const Func& flat, const Parameter& p) {
+  Func view(func_name(p.name));
+  // PyTorch shape (outermost first) -> Halide dims (innermost first), row-major offsets.
+  std::vector<Var> args(p.shape.rank);
+  Expr index = 0;
+  long long stride = 1;
+  for (int k = p.shape.rank - 1, d = 0; k >= 0; --k, ++d) {
+    index += args[d] * int(stride);
+    stride *= p.shape[k];
+  }
+  view(args) = flat(Expr(int(p.offset)) + index);
+  return view;
+}
+
+void scatter_parameter(Func& flat, const Func& d_param, const Parameter& p) {
+  Region ranges;
+  for (int k = p.shape.rank - 1; k >= 0; --k) ranges.push_back({0, p.shape[k]});
+  RDom r(ranges, func_name(p.name, "r"));
+  std::vector<Expr> at;
+  Expr index = 0;
+  long long stride = 1;
+  for (int d = 0; d < p.shape.rank; ++d) {
+    at.push_back(r[d]);
+    index += r[d] * int(stride);
+    stride *= p.shape[p.shape.rank - 1 - d];
+  }
+  flat(Expr(int(p.offset)) + index) = d_param(at);
+}
+
+void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
+                   const Context& ctx, NodeFuncs& f) {
+  switch (node.op) {
+    case Op::conv2d: ops::conv2d_forward(node, in[0], params[0], params[1], f); break;
+    case Op::max_pool:
+    case Op::avg_pool: ops::pool_forward(node, in[0], f); break;
+    case Op::dense: ops::dense_forward(node, in[0], params[0], params[1], f); break;
+    case Op::flatten: ops::flatten_forward(in[0], f); break;
+    case Op::relu:
+    case Op::sigmoid:
+    case Op::tanh: ops::activation_forward(node.op, in[0], f); break;
+    case Op::add:
+    case Op::concat: ops::merge_forward(node.op, in, f); break;
+    case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
+    case Op::input: break;
+  }
+}
+
+void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
+                   const Context& ctx, NodeFuncs& f) {
+  switch (node.op) {
+    case Op::conv2d: ops::conv2d_adjoint(node, in[0], params[0], ctx, f); break;
+    case Op::max_pool:
+    case Op::avg_pool: ops::pool_adjoint(node, in[0], f); break;
+    case Op::dense: ops::dense_adjoint(node, in[0], params[0], ctx, f); break;
+    case Op::flatten: ops::flatten_adjoint(in[0], f); break;
+    case Op::relu:
+    case Op::sigmoid:
+    case Op::tanh: ops::activation_adjoint(node.op, in[0], f); break;
+    case Op::add:
+    case Op::concat: ops::merge_adjoint(node.op, in, f); break;
+    case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;
+    case Op::input: break;
+  }
+}
+
+}  // namespace kiln::gen

@@ -1,0 +1,75 @@
+// What every op lowering shares: the activation layout, the Funcs one node produces,
+// and views of parameters inside the flat parameter buffer.
+//
+// Activations are Halide Funcs over one sample's dims, innermost first, then the batch:
+//   images (C, H, W) -> f(x, y, c, n)      flat (F) -> f(i, n)
+// so that PyTorch's NCHW memory order is Halide's default order. The storage order
+// (e.g. batch innermost) is the schedule's business, never the algorithm's.
+#pragma once
+#include "dsl/kiln.hpp"
+
+#include <Halide.h>
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kiln::gen {
+
+using Halide::Expr;
+using Halide::Func;
+using Halide::RDom;
+using Halide::Var;
+
+// The Vars every activation Func is defined over.
+struct Dims {
+  Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, n{"n"};
+  // The argument list of an activation of per-sample shape s.
+  std::vector<Var> of(Shape s) const;
+};
+const Dims& dims();
+
+// An activation: its Func and its per-sample shape.
+struct Tensor {
+  Func f;
+  Shape shape;
+};
+
+// What the whole lowering shares: the batch extent and the labels.
+struct Context {
+  Expr batch;   // run-time batch size N
+  Func labels;  // labels(n), int32, already clamped to a valid class
+};
+
+// Everything one node lowers to. Schedules find Funcs by role:
+//   forward:  "out" (the node's value) plus op-specific helpers ("padded", "acc", ...)
+//   adjoint:  "d_out" (summed over consumers), "d_in0".."d_in3", "d_weight", "d_bias",
+//             plus op-specific helpers
+struct NodeFuncs {
+  std::map<std::string, Func> funcs;
+  Func& operator[](const std::string& role) { return funcs[role]; }
+  bool has(const std::string& role) const { return funcs.count(role) != 0; }
+};
+
+// A Halide Func name for a layer or parameter name and a role: "conv1.weight" ->
+// "conv1_weight", ("conv1", "acc") -> "conv1_acc". Halide reserves '.' in names.
+std::string func_name(const Label& name, std::string_view role = {});
+
+// A parameter tensor seen through the flat buffer, dims innermost first: a conv weight
+// [O, C, KH, KW] becomes w(kx, ky, ci, co); a dense weight [O, F] becomes w(i, o).
+Func parameter_view(const Func& flat, const Parameter& p);
+
+// The d_param Func of a parameter written back into a flat buffer: one update of
+// `flat` per parameter, over that parameter's range.
+void scatter_parameter(Func& flat, const Func& d_param, const Parameter& p);
+
+// Forward and adjoint of one node. `in` holds its inputs' tensors, `params` views of
+// its parameters (weight, bias) in table order. The adjoint reads f["out"] and
+// f["d_out"] and fills f["d_in<k>"], f["d_weight"], f["d_bias"].
+void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
+                   const Context& ctx, NodeFuncs& f);
+void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
+                   const Context& ctx, NodeFuncs& f);
+
+}  // namespace kiln::gen

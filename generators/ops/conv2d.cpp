@@ -1,0 +1,88 @@
+// conv2d — 2-D convolution over all input channels (cross-correlation, as PyTorch).
+//   in (C, H, W), weight [O, C, KH, KW] = w(kx, ky, ci, co), bias [O] = b(co)
+//   out (O, OH, OW), OH = (H + 2 pad_h - KH) / stride_h + 1 (same for W)
+//   out(x, y, co, n) = b(co) + sum_{ci, ky, kx} w(kx, ky, ci, co) in(x s + kx - p, y s + ky - p, ci, n)
+// Adjoint, with g = d_out:
+//   d_bias(co)             = sum_{n, y, x} g(x, y, co, n)
+//   d_weight(kx, ky, ci, co) = sum_{n, y, x} g(x, y, co, n) in(x s + kx - p, y s + ky - p, ci, n)
+//   d_in(u, v, ci, n)      = sum_{co, ky, kx} w(kx, ky, ci, co) g((u + p - kx) / s, ...)
+//                            over the taps where u + p - kx is a multiple of s inside the output
+#include "generators/ops/ops.hpp"
+
+namespace kiln::gen::ops {
+using namespace Halide;
+
+Func pad_spatial(const Tensor& in, Expr outside, const std::string& name) {
+  Func padded(name);
+  const auto& d = dims();
+  Func bounded = BoundaryConditions::constant_exterior(
+      in.f, outside, {{0, in.shape.width()}, {0, in.shape.height()}});
+  padded(d.x, d.y, d.c, d.n) = bounded(d.x, d.y, d.c, d.n);
+  return padded;
+}
+
+void conv2d_forward(const Node& node, const Tensor& in, const Func& w, const Func& b,
+                    NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  const int C = in.shape.channels();
+  Func padded = pad_spatial(in, 0.0f, func_name(node.name, "padded"));
+  RDom r(0, node.kernel_w, 0, node.kernel_h, 0, C, "r");
+  Func acc(func_name(node.name, "acc"));
+  acc(x, y, c, n) = b(c);
+  acc(x, y, c, n) += w(r.x, r.y, r.z, c) *
+                     padded(x * node.stride_w + r.x - node.pad_w,
+                            y * node.stride_h + r.y - node.pad_h, r.z, n);
+  Func out(func_name(node.name));
+  out(x, y, c, n) = acc(x, y, c, n);
+  f["padded"] = padded;
+  f["acc"] = acc;
+  f["out"] = out;
+}
+
+void conv2d_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
+                    NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  const std::string name = func_name(node.name);
+  const Shape out_shape = node.shape;
+  const int O = node.units;
+  const int KW = node.kernel_w, KH = node.kernel_h;
+  const int sw = node.stride_w, sh = node.stride_h, pw = node.pad_w, ph = node.pad_h;
+  Func g = f["d_out"];
+  Func padded = f["padded"];
+
+  RDom over_out(0, out_shape.width(), 0, out_shape.height(), 0, ctx.batch, "r_out");
+  Func d_bias(name + "_d_bias");
+  d_bias(c) = 0.0f;
+  d_bias(c) += g(over_out.x, over_out.y, c, over_out.z);
+
+  Var kx("kx"), ky("ky"), ci("ci"), co("co");
+  Func d_weight(name + "_d_weight");
+  d_weight(kx, ky, ci, co) = 0.0f;
+  d_weight(kx, ky, ci, co) += g(over_out.x, over_out.y, co, over_out.z) *
+                              padded(over_out.x * sw + kx - pw, over_out.y * sh + ky - ph, ci,
+                                     over_out.z);
+
+  // g, zero outside the output and, for strides above 1, between the strided taps.
+  Func g_ext = BoundaryConditions::constant_exterior(
+      g, 0.0f, {{0, out_shape.width()}, {0, out_shape.height()}});
+  Func g_up(name + "_d_out_upsampled");
+  if (sw == 1 && sh == 1) {
+    g_up(x, y, c, n) = g_ext(x, y, c, n);
+  } else {
+    g_up(x, y, c, n) = select(x % sw == 0 && y % sh == 0, g_ext(x / sw, y / sh, c, n), 0.0f);
+  }
+  RDom r(0, KW, 0, KH, 0, O, "r_taps");
+  Func d_in_acc(name + "_d_in0_acc");
+  d_in_acc(x, y, c, n) = 0.0f;
+  d_in_acc(x, y, c, n) += w(r.x, r.y, c, r.z) * g_up(x + pw - r.x, y + ph - r.y, r.z, n);
+  Func d_in(name + "_d_in0");
+  d_in(x, y, c, n) = d_in_acc(x, y, c, n);
+  f["d_in0_acc"] = d_in_acc;
+
+  f["d_out_upsampled"] = g_up;
+  f["d_bias"] = d_bias;
+  f["d_weight"] = d_weight;
+  f["d_in0"] = d_in;
+}
+
+}  // namespace kiln::gen::ops

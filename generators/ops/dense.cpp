@@ -1,0 +1,51 @@
+// dense — fully connected.
+//   in (F), weight [O, F] = w(i, o), bias [O] = b(o) -> out (O)
+//   out(o, n) = b(o) + sum_i w(i, o) in(i, n)
+// Adjoint, with g = d_out:
+//   d_in(i, n) = sum_o w(i, o) g(o, n)
+//   d_weight(i, o) = sum_n g(o, n) in(i, n)        d_bias(o) = sum_n g(o, n)
+#include "generators/ops/ops.hpp"
+
+namespace kiln::gen::ops {
+using namespace Halide;
+
+void dense_forward(const Node& node, const Tensor& in, const Func& w, const Func& b,
+                   NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  const std::string name = func_name(node.name);
+  RDom r(0, in.shape[0], "r_in");
+  Func acc(name + "_acc");
+  acc(i, n) = b(i);
+  acc(i, n) += w(r, i) * in.f(r, n);
+  Func out(name);
+  out(i, n) = acc(i, n);
+  f["acc"] = acc;
+  f["out"] = out;
+}
+
+void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
+                   NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  const std::string name = func_name(node.name);
+  Func g = f["d_out"];
+  Var o("o");
+  RDom rb(0, ctx.batch, "r_batch");
+  Func d_bias(name + "_d_bias");
+  d_bias(o) = 0.0f;
+  d_bias(o) += g(o, rb);
+  Func d_weight(name + "_d_weight");
+  d_weight(i, o) = 0.0f;
+  d_weight(i, o) += g(o, rb) * in.f(i, rb);
+  RDom ro(0, node.units, "r_out");
+  Func d_in_acc(name + "_d_in0_acc");
+  d_in_acc(i, n) = 0.0f;
+  d_in_acc(i, n) += w(i, ro) * g(ro, n);
+  Func d_in(name + "_d_in0");
+  d_in(i, n) = d_in_acc(i, n);
+  f["d_in0_acc"] = d_in_acc;
+  f["d_bias"] = d_bias;
+  f["d_weight"] = d_weight;
+  f["d_in0"] = d_in;
+}
+
+}  // namespace kiln::gen::ops

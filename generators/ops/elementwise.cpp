@@ -1,0 +1,94 @@
+// Ops that keep or merely re-index their input: flatten, activations, add, concat.
+//   flatten   (C, H, W) -> (C H W), in PyTorch's order: i = (c H + y) W + x
+//   relu      out = max(in, 0)           d_in = d_out where in > 0 (0 at in = 0, as PyTorch)
+//   sigmoid   out = 1 / (1 + e^-in)      d_in = d_out out (1 - out)
+//   tanh      out = tanh(in)             d_in = d_out (1 - out^2)
+//   add       out = a + b (same shape)   d_a = d_b = d_out
+//   concat    out = [a; b; ...] along channels; d_k = d_out's slice of input k
+#include "generators/ops/ops.hpp"
+
+namespace kiln::gen::ops {
+using namespace Halide;
+
+void flatten_forward(const Tensor& in, NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  Func out("flatten");
+  if (in.shape.is_image()) {
+    const int H = in.shape.height(), W = in.shape.width();
+    out(i, n) = in.f(i % W, (i / W) % H, i / (W * H), n);
+  } else {
+    out(i, n) = in.f(i, n);
+  }
+  f["out"] = out;
+}
+
+void flatten_adjoint(const Tensor& in, NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  Func g = f["d_out"];
+  Func d_in("flatten_d_in0");
+  if (in.shape.is_image()) {
+    const int H = in.shape.height(), W = in.shape.width();
+    d_in(x, y, c, n) = g(x + W * (y + H * c), n);
+  } else {
+    d_in(i, n) = g(i, n);
+  }
+  f["d_in0"] = d_in;
+}
+
+void activation_forward(Op op, const Tensor& in, NodeFuncs& f) {
+  const std::vector<Var> args = dims().of(in.shape);
+  Expr v = in.f(args);
+  Func out(std::string(op_name(op)));
+  if (op == Op::relu) out(args) = max(v, 0.0f);
+  else if (op == Op::sigmoid) out(args) = 1.0f / (1.0f + exp(-v));
+  else out(args) = Halide::tanh(v);
+  f["out"] = out;
+}
+
+void activation_adjoint(Op op, const Tensor& in, NodeFuncs& f) {
+  const std::vector<Var> args = dims().of(in.shape);
+  Expr g = f["d_out"](args), out = f["out"](args);
+  Func d_in(std::string(op_name(op)) + "_d_in0");
+  if (op == Op::relu) d_in(args) = select(in.f(args) > 0.0f, g, 0.0f);
+  else if (op == Op::sigmoid) d_in(args) = g * out * (1.0f - out);
+  else d_in(args) = g * (1.0f - out * out);
+  f["d_in0"] = d_in;
+}
+
+void merge_forward(Op op, std::span<const Tensor> in, NodeFuncs& f) {
+  const auto& d = dims();
+  const std::vector<Var> args = d.of(in[0].shape);
+  Func out(std::string(op_name(op)));
+  if (op == Op::add) {
+    out(args) = in[0].f(args) + in[1].f(args);
+  } else {  // concat along channels: input k holds channels [begin_k, begin_k + C_k)
+    std::vector<int> begin;
+    int total = 0;
+    for (const Tensor& t : in) { begin.push_back(total); total += t.shape.channels(); }
+    auto channel_of = [&](std::size_t k) {
+      const int ck = in[k].shape.channels();
+      return in[k].f(d.x, d.y, clamp(d.c - begin[k], 0, ck - 1), d.n);
+    };
+    Expr v = channel_of(in.size() - 1);
+    for (int k = int(in.size()) - 2; k >= 0; --k)
+      v = select(d.c < begin[k] + in[k].shape.channels(), channel_of(k), v);
+    out(args) = v;
+  }
+  f["out"] = out;
+}
+
+void merge_adjoint(Op op, std::span<const Tensor> in, NodeFuncs& f) {
+  const auto& d = dims();
+  Func g = f["d_out"];
+  int begin = 0;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    const std::vector<Var> args = d.of(in[k].shape);
+    Func d_in(std::string(op_name(op)) + "_d_in" + std::to_string(k));
+    if (op == Op::add) d_in(args) = g(args);
+    else d_in(d.x, d.y, d.c, d.n) = g(d.x, d.y, d.c + begin, d.n);
+    if (op == Op::concat) begin += in[k].shape.channels();
+    f["d_in" + std::to_string(k)] = d_in;
+  }
+}
+
+}  // namespace kiln::gen::ops

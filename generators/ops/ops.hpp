@@ -1,0 +1,33 @@
+// One forward/adjoint pair per op family; lowering.cpp dispatches on Node::op.
+// Each .cpp here opens with the op's contract: shapes, parameters, formula.
+#pragma once
+#include "generators/lowering.hpp"
+
+namespace kiln::gen::ops {
+
+void conv2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
+void conv2d_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
+
+void pool_forward(const Node&, const Tensor& in, NodeFuncs&);
+void pool_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+
+void dense_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
+void dense_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
+
+void flatten_forward(const Tensor& in, NodeFuncs&);
+void flatten_adjoint(const Tensor& in, NodeFuncs&);
+
+void activation_forward(Op, const Tensor& in, NodeFuncs&);
+void activation_adjoint(Op, const Tensor& in, NodeFuncs&);
+
+void merge_forward(Op, std::span<const Tensor> in, NodeFuncs&);
+void merge_adjoint(Op, std::span<const Tensor> in, NodeFuncs&);
+
+void softmax_cross_entropy_forward(const Tensor& logits, const Context&, NodeFuncs&);
+void softmax_cross_entropy_adjoint(const Tensor& logits, const Context&, NodeFuncs&);
+
+// in(x, y, c, n) with zeros (or `outside`) beyond its H x W: the padding of
+// convolution and pooling windows.
+Func pad_spatial(const Tensor& in, Expr outside, const std::string& name);
+
+}  // namespace kiln::gen::ops

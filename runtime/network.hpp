@@ -1,0 +1,57 @@
+// Network: a registered model's generated entries on one target, called with plain
+// float arrays in PyTorch's memory order.
+//   params, grad_params, m, v: flat [P]          input, grad_input: [N, C, H, W] (or [N, F])
+//   labels: int32 [N]                             output: [N, K]
+#pragma once
+#include "runtime/registry.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kiln {
+
+enum class Optimizer : int { sgd = 0, momentum, nesterov, adagrad, rmsprop, adam };
+// kiln::Error "unknown optimizer 'x' (known: sgd, ...)" for a name that is none of them.
+Optimizer parse_optimizer(std::string_view name);
+std::string_view optimizer_name(Optimizer o);
+
+// torch.optim's hyper-parameters: beta1 is SGD's momentum or Adam's beta1; beta2 is
+// RMSProp's alpha or Adam's beta2.
+struct HyperParameters {
+  Optimizer optimizer = Optimizer::adam;
+  float learning_rate = 1e-3f;
+  float weight_decay = 0.0f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-8f;
+  int step = 1;  // 1 on the first call
+};
+// torch.optim's defaults for an optimizer (learning rate left as given).
+HyperParameters defaults_for(Optimizer o, float learning_rate);
+
+// "cpu" -> "host", "cuda" -> "host-cuda", "opencl" -> "host-opencl"; anything else is
+// taken as a Halide target string.
+std::string halide_target(std::string_view name);
+
+class Network {
+ public:
+  Network(const RegisteredModel& model, std::string_view target);
+  const ModelView& view() const { return model_->view; }
+  long long parameter_count() const { return model_->view.parameter_count; }
+  long long sample_size() const { return view().input_shape().elements(); }
+  long long output_size() const { return view().output_shape().elements(); }
+
+  void forward(const float* params, const float* input, int batch, float* output) const;
+  float gradients(const float* params, const float* input, const int32_t* labels, int batch,
+                  float* grad_params, float* grad_input) const;
+  // Updates params, m and v in place; returns the loss before the update.
+  float train_step(float* params, float* m, float* v, const float* input,
+                   const int32_t* labels, int batch, const HyperParameters& h) const;
+
+ private:
+  const RegisteredModel* model_;
+  std::string target_;
+};
+
+}  // namespace kiln

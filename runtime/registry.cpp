@@ -1,0 +1,46 @@
+#include "runtime/registry.hpp"
+
+#include "runtime/error.hpp"
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <map>
+
+namespace kiln {
+
+namespace {
+std::map<std::string, RegisteredModel, std::less<>>& registry() {
+  static std::map<std::string, RegisteredModel, std::less<>> models;
+  return models;
+}
+}  // namespace
+
+Registration::Registration(ModelView view, std::vector<EntryRecord> entries) {
+  registry()[std::string(view.name)] = RegisteredModel{view, std::move(entries)};
+}
+
+const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_view target) const {
+  for (const EntryRecord& e : entries)
+    if (name == e.entry && target == e.target) return e;
+  std::vector<std::string> built;
+  for (const EntryRecord& e : entries)
+    if (name == e.entry) built.push_back(e.target);
+  fail("{}: no '{}' entry built for target '{}' (built: {})", view.name, name, target,
+       fmt::join(built, ", "));
+}
+
+const RegisteredModel& find_model(std::string_view name) {
+  auto it = registry().find(name);
+  if (it == registry().end())
+    fail("unknown model '{}' (known: {})", name, fmt::join(model_names(), ", "));
+  return it->second;
+}
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, m] : registry()) names.push_back(name);
+  return names;
+}
+
+}  // namespace kiln

@@ -1,0 +1,38 @@
+// The model registry: every model built by kiln_add_model registers its view and its
+// AOT entries (one per entry and target) here before main() runs.
+#pragma once
+#include "dsl/model_view.hpp"
+
+#include <HalideRuntime.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln {
+
+// One generated function: <model>_<entry>_<target>_argv and its metadata.
+struct EntryRecord {
+  const char* target;  // the Halide target string it was built for ("host", ...)
+  const char* entry;   // "forward", "gradients" or "train_step"
+  int (*argv)(void** args);
+  const halide_filter_metadata_t* (*metadata)();
+};
+
+struct RegisteredModel {
+  ModelView view;
+  std::vector<EntryRecord> entries;
+  // The entry built for a target; kiln::Error naming both when there is none.
+  const EntryRecord& entry(std::string_view name, std::string_view target) const;
+};
+
+// A static Registration object registers one model.
+struct Registration {
+  Registration(ModelView view, std::vector<EntryRecord> entries);
+};
+
+// kiln::Error "unknown model 'x' (known: lenet5, ...)" when there is no such model.
+const RegisteredModel& find_model(std::string_view name);
+std::vector<std::string> model_names();
+
+}  // namespace kiln

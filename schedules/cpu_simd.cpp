@@ -1,0 +1,184 @@
+// The hand CPU policy. Activations are stored batch-innermost — memory order
+// (n, x, y, c) — and every op vectorizes over the batch: each vector lane is one
+// sample, so every layer of a small net fills whole AVX-512 vectors no matter how few
+// channels or pixels it has, and no lane is wasted on tails of odd widths. Weights are
+// broadcast. Reductions over the batch (weight gradients) keep a vector of per-sample
+// partial sums and add the lanes once at the end (rfactor).
+#include "schedules/schedule.hpp"
+#include "generators/optimizer.hpp"
+
+#include <set>
+
+namespace kiln::schedules {
+using namespace Halide;
+using gen::dims;
+using gen::NodeFuncs;
+
+namespace {
+
+struct Policy {
+  int lanes;  // float32 lanes of the target's vectors
+  std::set<std::string> outputs;  // names of Funcs that write the entry's output buffers
+
+  // Intermediates round the batch loop up to whole vectors (inputs are read with n
+  // clamped, so that is safe); output buffers have exactly N samples.
+  TailStrategy tail(const Func& f) const {
+    return outputs.count(f.name()) ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
+  }
+  // Output buffers get their per-sample extents fixed, so that loops over channels can
+  // be unrolled as they are for intermediates.
+  void bound_output(Func f, Shape s) const {
+    if (!outputs.count(f.name())) return;
+    const std::vector<Var> args = dims().of(s);
+    for (int k = 0; k + 1 < int(args.size()); ++k) f.bound(args[k], 0, s[s.rank - 1 - k]);
+  }
+};
+
+// Materialize f (dims of shape s, then n) with n innermost in memory and in the
+// vector loop; parallel over the outermost non-batch dim.
+void batch_major(Func f, Shape s, const Policy& p) {
+  const auto& d = dims();
+  const TailStrategy tail = p.tail(f);
+  Var no("no"), ni("ni");
+  f.compute_root();
+  if (s.is_image()) {
+    f.reorder_storage(d.n, d.x, d.y, d.c);
+    f.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.x, d.y, d.c, no).vectorize(ni);
+    f.parallel(d.c);
+  } else {
+    f.reorder_storage(d.n, d.i);
+    f.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.i, no).vectorize(ni);
+    f.parallel(d.i, 8);
+  }
+}
+
+// acc(args..., n) with pure init and one update: computed per output tile, the batch
+// vector innermost, all output channels of a pixel kept in registers (unrolled).
+void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
+  const auto& d = dims();
+  const TailStrategy tail = p.tail(out);
+  p.bound_output(out, s);
+  Var no("no"), ni("ni");
+  out.compute_root();
+  if (s.is_image()) {
+    out.reorder_storage(d.n, d.x, d.y, d.c);
+    out.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.c, d.x, d.y, no).vectorize(ni);
+    out.parallel(d.y);
+    acc.compute_at(out, d.x);
+    acc.reorder_storage(d.n, d.c, d.x, d.y);
+    acc.vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
+    // update: the reduction loops outside, channels unrolled, batch vector inside
+    acc.update().reorder(d.n, d.c).vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
+  } else {
+    Var io("io"), ii("ii");
+    out.reorder_storage(d.n, d.i);
+    out.split(d.n, no, ni, p.lanes, tail).split(d.i, io, ii, 8, TailStrategy::GuardWithIf)
+        .reorder(ni, ii, io, no).vectorize(ni);
+    out.parallel(io);
+    acc.compute_at(out, io);
+    acc.reorder_storage(d.n, d.i);
+    acc.vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.i);
+    acc.update().reorder(d.n, d.i).vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.i);
+  }
+}
+
+// A reduction over the batch and pixels into a small tensor (weight and bias
+// gradients). Lanes hold per-sample partial sums (rfactor over the batch), folded at
+// the end; `tile` values of the innermost dim share each loaded gradient vector and
+// stay in registers while the reduction runs.
+void batch_reduction(Func f, const Policy& p, int tile) {
+  f.compute_root();
+  std::vector<RVar> rvars;
+  for (const auto& rv : f.update().get_schedule().rvars()) rvars.push_back(RVar(rv.var));
+  // The batch is the last RVar in every batch reduction the ops write.
+  RVar rn = rvars.back(), rno("rno"), rni("rni");
+  Var lane("lane"), vo("vo"), vi("vi");
+  const std::vector<Var> pure = f.args();
+  Func partial = f.update().split(rn, rno, rni, p.lanes, TailStrategy::GuardWithIf).rfactor(rni, lane);
+  // The fold: sum the lanes of each tile; parallel over the outermost dim.
+  Stage fold = f.update().split(pure[0], vo, vi, tile, TailStrategy::GuardWithIf);
+  if (pure.size() > 1) fold.parallel(pure.back());
+  else fold.parallel(vo);
+  partial.compute_at(f, vo);
+  partial.vectorize(lane).unroll(pure[0]);
+  std::vector<VarOrRVar> order{lane, pure[0]};
+  for (std::size_t k = 0; k + 1 < rvars.size(); ++k) order.push_back(rvars[k]);
+  order.push_back(rno);
+  for (std::size_t k = 1; k < pure.size(); ++k) order.push_back(pure[k]);
+  partial.update().reorder(order).vectorize(lane).unroll(pure[0]);
+}
+
+void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const Policy& p) {
+  auto has = [&](const char* role) { return f.has(role); };
+  switch (node.op) {
+    case Op::conv2d:
+      batch_major(f["padded"], in_shape, p);
+      accumulate_in_registers(f["out"], f["acc"], node.shape, p);
+      if (has("d_weight")) {
+        batch_major(f["d_out_upsampled"], node.shape, p);
+        batch_reduction(f["d_weight"], p, node.kernel_w);
+        batch_reduction(f["d_bias"], p, 8);
+        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
+      }
+      break;
+    case Op::max_pool:
+    case Op::avg_pool:
+      batch_major(f["padded"], in_shape, p);
+      if (has("argmax")) {
+        batch_major(f["argmax"], node.shape, p);
+      } else {
+        batch_major(f["out"], node.shape, p);
+      }
+      if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
+      break;
+    case Op::dense:
+      accumulate_in_registers(f["out"], f["acc"], node.shape, p);
+      if (has("d_weight")) {
+        batch_reduction(f["d_weight"], p, 8);
+        batch_reduction(f["d_bias"], p, 8);
+        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
+      }
+      break;
+    case Op::flatten:
+      batch_major(f["out"], node.shape, p);
+      break;
+    case Op::softmax_cross_entropy:
+      f["max"].compute_root().vectorize(dims().n, p.lanes);
+      f["logsumexp"].compute_root().vectorize(dims().n, p.lanes);
+      if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
+      break;
+    default:
+      break;  // activations, add, concat: inlined into their consumers
+  }
+  if (has("d_out") && node.op != Op::softmax_cross_entropy) {
+    // A sum of several consumers' adjoints is worth materializing once.
+    Func d_out = f["d_out"];
+    if (d_out.name().find(".d_out") != std::string::npos) batch_major(d_out, node.shape, p);
+  }
+}
+
+}  // namespace
+
+void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+              const EntryOutputs& outputs, const Target& target) {
+  Policy p{target.natural_vector_size<float>(), {}};
+  for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
+  const auto& d = dims();
+  batch_major(lowered.nodes[0]["out"], model.input_shape(), p);
+  for (std::size_t i = 1; i < model.nodes.size(); ++i) {
+    const Node& node = model.nodes[i];
+    schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+  }
+  if (lowered.grad_params.defined()) {
+    lowered.grad_params.compute_root().vectorize(d.i, p.lanes);
+  }
+  if (outputs.updated.defined()) {
+    Func u = outputs.updated;
+    Var jo("jo"), ji("ji");
+    u.split(d.i, jo, ji, p.lanes * 64, TailStrategy::GuardWithIf)
+        .parallel(jo).vectorize(ji, p.lanes, TailStrategy::GuardWithIf);
+    for (int k = 0; k < gen::optimizer_kinds; ++k) u.specialize(outputs.optimizer == k);
+  }
+}
+
+}  // namespace kiln::schedules
