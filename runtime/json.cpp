@@ -246,14 +246,23 @@ JsonValue parse_json(std::string_view text, std::string_view source) {
 }
 
 std::string json_quote(std::string_view text) {
+  // Short escapes where JSON has them, \u00XX for other control bytes: what serde_json
+  // and Python's json write, so headers from either side come out byte-identical.
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\', out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;  // UTF-8 passes through: JSON text is UTF-8
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        else
+          out += c;  // UTF-8 passes through: JSON text is UTF-8
     }
   }
   return out + '"';
