@@ -43,12 +43,14 @@ void batch_major(Func f, Shape s, const Policy& p) {
   f.compute_root();
   if (s.is_image()) {
     f.reorder_storage(d.n, d.x, d.y, d.c);
-    f.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.x, d.y, d.c, no).vectorize(ni);
+    f.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.x, d.y, no, d.c).vectorize(ni);
     f.parallel(d.c);
   } else {
     f.reorder_storage(d.n, d.i);
-    f.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.i, no).vectorize(ni);
-    f.parallel(d.i, 8);
+    Var io("io"), ii("ii");
+    f.split(d.n, no, ni, p.lanes, tail).split(d.i, io, ii, 8, TailStrategy::GuardWithIf)
+        .reorder(ni, ii, no, io).vectorize(ni);
+    f.parallel(io);
   }
 }
 
@@ -62,7 +64,7 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
   out.compute_root();
   if (s.is_image()) {
     out.reorder_storage(d.n, d.x, d.y, d.c);
-    out.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.c, d.x, d.y, no).vectorize(ni);
+    out.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.c, d.x, no, d.y).vectorize(ni);
     out.parallel(d.y);
     acc.compute_at(out, d.x);
     acc.reorder_storage(d.n, d.c, d.x, d.y);
@@ -73,7 +75,7 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
     Var io("io"), ii("ii");
     out.reorder_storage(d.n, d.i);
     out.split(d.n, no, ni, p.lanes, tail).split(d.i, io, ii, 8, TailStrategy::GuardWithIf)
-        .reorder(ni, ii, io, no).vectorize(ni);
+        .reorder(ni, ii, no, io).vectorize(ni);
     out.parallel(io);
     acc.compute_at(out, io);
     acc.reorder_storage(d.n, d.i);
@@ -110,9 +112,10 @@ void batch_reduction(Func f, const Policy& p, int tile) {
 
 void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
+  const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
   switch (node.op) {
     case Op::conv2d:
-      batch_major(f["padded"], in_shape, p);
+      if (padded) batch_major(f["padded"], in_shape, p);
       accumulate_in_registers(f["out"], f["acc"], node.shape, p);
       if (has("d_weight")) {
         batch_major(f["d_out_upsampled"], node.shape, p);
@@ -123,7 +126,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       break;
     case Op::max_pool:
     case Op::avg_pool:
-      batch_major(f["padded"], in_shape, p);
+      if (padded) batch_major(f["padded"], in_shape, p);
       if (has("argmax")) {
         batch_major(f["argmax"], node.shape, p);
       } else {

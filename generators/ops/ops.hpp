@@ -26,8 +26,8 @@ void merge_adjoint(Op, std::span<const Tensor> in, NodeFuncs&);
 void softmax_cross_entropy_forward(const Tensor& logits, const Context&, NodeFuncs&);
 void softmax_cross_entropy_adjoint(const Tensor& logits, const Context&, NodeFuncs&);
 
-// in(x, y, c, n) with zeros (or `outside`) beyond its H x W: the padding of
-// convolution and pooling windows.
-Func pad_spatial(const Tensor& in, Expr outside, const std::string& name);
+// in(x, y, c, n) with `outside` beyond its H x W: the padding of a convolution or
+// pooling window. For a node without padding it is a plain alias of in.
+Func pad_spatial(const Tensor& in, Expr outside, const Node& node, const std::string& name);
 
 }  // namespace kiln::gen::ops

@@ -15,7 +15,8 @@ void pool_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
   const auto& [x, y, c, i, n] = dims();
   const std::string name = func_name(node.name);
   const bool is_max = node.op == Op::max_pool;
-  Func padded = pad_spatial(in, is_max ? Expr(Float(32).min()) : Expr(0.0f), name + "_padded");
+  Func padded = pad_spatial(in, is_max ? Expr(Float(32).min()) : Expr(0.0f), node,
+                            name + "_padded");
   RDom r(0, node.kernel_w, 0, node.kernel_h, "r_window");
   Expr tap = padded(x * node.stride_w + r.x - node.pad_w, y * node.stride_h + r.y - node.pad_h, c, n);
   Func out(name);
