@@ -1,4 +1,4 @@
-# kiln_add_model(NAME HEADER <models/x.hpp> SYMBOL <c++ name> [SCHEDULER hand|Adams2019|Mullapudi2016|Li2018]
+# kiln_add_model(NAME HEADER <models/x.hpp> SYMBOL <c++ name> [RECIPE <c++ name>] [SCHEDULER hand|Adams2019|Mullapudi2016|Li2018]
 #                [ENTRIES forward gradients train_step] [TARGETS host ...] [BATCH_ESTIMATE 64])
 #
 # At build time, runs the model's generator and builds one AOT static library per
@@ -17,7 +17,7 @@ function(kiln_target_suffix target out)
 endfunction()
 
 function(kiln_add_model NAME)
-  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;SCHEDULER;BATCH_ESTIMATE" "ENTRIES;TARGETS" ${ARGN})
+  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;RECIPE;SCHEDULER;BATCH_ESTIMATE" "ENTRIES;TARGETS" ${ARGN})
   if(NOT ARG_ENTRIES)
     set(ARG_ENTRIES forward gradients train_step)
   endif()
@@ -34,6 +34,10 @@ function(kiln_add_model NAME)
   set(MODEL_NAME ${NAME})
   set(MODEL_HEADER ${ARG_HEADER})
   set(MODEL_SYMBOL ${ARG_SYMBOL})
+  set(MODEL_RECIPE "kiln::Recipe{}")
+  if(ARG_RECIPE)
+    set(MODEL_RECIPE ${ARG_RECIPE})
+  endif()
   configure_file(${KILN_GENERATOR_TEMPLATE} ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.generator.cpp @ONLY)
   add_halide_generator(${NAME}.generator SOURCES ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.generator.cpp
                        LINK_LIBRARIES kiln_generators)

@@ -16,8 +16,8 @@ std::map<std::string, RegisteredModel, std::less<>>& registry() {
 }
 }  // namespace
 
-Registration::Registration(ModelView view, std::vector<EntryRecord> entries) {
-  registry()[std::string(view.name)] = RegisteredModel{view, std::move(entries)};
+Registration::Registration(ModelView view, Recipe recipe, std::vector<EntryRecord> entries) {
+  registry()[std::string(view.name)] = RegisteredModel{view, recipe, std::move(entries)};
 }
 
 const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_view target) const {

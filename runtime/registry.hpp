@@ -2,6 +2,7 @@
 // AOT entries (one per entry and target) here before main() runs.
 #pragma once
 #include "dsl/model_view.hpp"
+#include "dsl/recipe.hpp"
 
 #include <HalideRuntime.h>
 
@@ -21,6 +22,7 @@ struct EntryRecord {
 
 struct RegisteredModel {
   ModelView view;
+  Recipe recipe;
   std::vector<EntryRecord> entries;
   // The entry built for a target; kiln::Error naming both when there is none.
   const EntryRecord& entry(std::string_view name, std::string_view target) const;
@@ -28,7 +30,7 @@ struct RegisteredModel {
 
 // A static Registration object registers one model.
 struct Registration {
-  Registration(ModelView view, std::vector<EntryRecord> entries);
+  Registration(ModelView view, Recipe recipe, std::vector<EntryRecord> entries);
 };
 
 // kiln::Error "unknown model 'x' (known: lenet5, ...)" when there is no such model.

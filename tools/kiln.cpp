@@ -1,3 +1,58 @@
-#include "runtime/registry.hpp"
+// kiln: train, evaluate and run the models built into this binary.
+//   kiln train MODEL [--epochs N --batch B --lr X --optimizer O --lr-schedule S
+//                     --weight-decay W --augment K --seed S --out FILE --data DIR --target T]
+//   kiln eval MODEL --weights FILE
+//   kiln predict MODEL --weights FILE IMAGE.png
+//   kiln forward MODEL --weights FILE --inputs FILE --out FILE
+//   kiln gradients MODEL --weights FILE --inputs FILE --out FILE
+//   kiln models
+// Errors print one line to stderr and exit with status 1.
+#include "runtime/error.hpp"
+#include "tools/commands.hpp"
+
+#include <fmt/format.h>
+
 #include <cstdio>
-int main() { for (auto& n : kiln::model_names()) std::printf("%s\n", n.c_str()); }
+#include <map>
+
+namespace {
+
+const char* usage = R"(usage: kiln COMMAND MODEL [flags]
+  train MODEL      train on the model's data set; writes MODEL.safetensors (--out)
+                   --epochs N --batch B --lr X --optimizer sgd|momentum|nesterov|adagrad|rmsprop|adam
+                   --lr-schedule constant|step|exponential|inverse_time|cosine
+                   --weight-decay W --augment PIXELS --seed S --out FILE --data DIR --target cpu
+  eval MODEL       held-out accuracy of --weights FILE
+  predict MODEL    class and probabilities of one PNG image: --weights FILE IMAGE.png
+  forward MODEL    --weights FILE --inputs X.safetensors --out Y.safetensors  (tensor 'input' -> 'output')
+  gradients MODEL  --weights FILE --inputs X.safetensors --out G.safetensors  ('input', 'labels' ->
+                   'loss', 'grad.<parameter>', 'grad.input')
+  models           list the models built into this binary
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kiln::cli;
+  const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
+      {"train", train}, {"eval", eval}, {"predict", predict},
+      {"forward", forward}, {"gradients", gradients}, {"models", models}};
+  if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
+    std::fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = commands.find(argv[1]);
+  if (it == commands.end()) {
+    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, forward, gradients, models)\n", argv[1]);
+    return 2;
+  }
+  try {
+    return it->second(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const kiln::Error& e) {
+    fmt::print(stderr, "kiln {}: {}\n", argv[1], e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kiln {}: internal error: {}\n", argv[1], e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,19 @@
+// A model's training recipe: the data set and the defaults `kiln train MODEL` uses.
+// It lives beside the model in models/; flags on the command line override it.
+#pragma once
+#include <string_view>
+
+namespace kiln {
+
+struct Recipe {
+  std::string_view dataset = "mnist";    // the data set the CLI loads
+  int epochs = 10;
+  int batch = 64;
+  float learning_rate = 1e-3f;
+  std::string_view optimizer = "adam";   // sgd, momentum, nesterov, adagrad, rmsprop, adam
+  std::string_view lr_schedule = "cosine";  // constant, step, exponential, inverse_time, cosine
+  float weight_decay = 0.0f;
+  int augment_shift = 0;                 // random translations of up to this many pixels
+};
+
+}  // namespace kiln

@@ -1,0 +1,17 @@
+#include "runtime/datasets.hpp"
+
+#include "runtime/error.hpp"
+
+namespace kiln {
+
+std::string default_data_dir(std::string_view dataset) {
+  return std::string(KILN_SOURCE_DIR) + "/data/" + std::string(dataset);
+}
+
+std::pair<ImageSet, ImageSet> load_classification_data(std::string_view dataset,
+                                                       const std::string& dir) {
+  if (dataset == "mnist") return split(load_mnist(dir), 8000, 0);
+  fail("unknown data set '{}' (known: mnist)", dataset);
+}
+
+}  // namespace kiln

@@ -1,0 +1,19 @@
+// The data sets recipes name, loaded and split the same way every time.
+#pragma once
+#include "runtime/mnist.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace kiln {
+
+// Where the data sets shipped in the repository live (data/<name>).
+std::string default_data_dir(std::string_view dataset);
+
+// "mnist": the 10,000 digits of data/mnist, 8,000 to train and 2,000 held out (seed 0).
+// kiln::Error for an unknown data set name.
+std::pair<ImageSet, ImageSet> load_classification_data(std::string_view dataset,
+                                                       const std::string& dir);
+
+}  // namespace kiln

@@ -1,0 +1,103 @@
+// kiln forward / gradients: run a model's generated entries on tensors from
+// safetensors files, so that kiln can be checked against another framework.
+//   inputs:  'input' float [N, C, H, W] (or [N, F]); 'labels' int64 or int32 [N]
+//   forward writes 'output' [N, K]; gradients writes 'loss' [], 'grad.<parameter>' in
+//   PyTorch's layout and 'grad.input' [N, C, H, W].
+#include "runtime/error.hpp"
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+#include "tools/commands.hpp"
+#include "tools/flags.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace kiln::cli {
+
+namespace {
+
+struct Batch {
+  int count = 0;
+  std::vector<float> input;
+  std::vector<int32_t> labels;
+};
+
+std::vector<int64_t> batch_shape(int n, Shape s) {
+  std::vector<int64_t> shape{n};
+  for (int k = 0; k < s.rank; ++k) shape.push_back(s[k]);
+  return shape;
+}
+
+Batch read_batch(const std::string& path, const ModelView& model, bool with_labels) {
+  const SafetensorsFile file = load_safetensors(path);
+  const Tensor& input = require(file.tensors, "input", path);
+  const Shape s = model.input_shape();
+  const std::vector<int64_t> expected = batch_shape(input.shape.empty() ? 0 : int(input.shape[0]), s);
+  if (input.shape.empty() || input.shape[0] < 1 || input.shape[0] > (1 << 24))
+    fail("{}: tensor 'input' has shape [{}], expected [N, {}] with N >= 1", path,
+         fmt::join(input.shape, ", "), fmt::join(expected.begin() + 1, expected.end(), ", "));
+  require_shape(input, expected, "input", path);
+  Batch b;
+  b.count = int(input.shape[0]);
+  b.input = tensor_floats(input, "input", path);
+  if (with_labels) {
+    const Tensor& labels = require(file.tensors, "labels", path);
+    require_shape(labels, std::vector<int64_t>{b.count}, "labels", path);
+    b.labels = tensor_int32s(labels, "labels", path);
+    const int classes = model.output_shape()[0];
+    for (std::size_t k = 0; k < b.labels.size(); ++k)
+      if (b.labels[k] < 0 || b.labels[k] >= classes)
+        fail("{}: tensor 'labels' holds {} at index {}; {} has classes 0..{}", path, b.labels[k], k,
+             model.name, classes - 1);
+  }
+  return b;
+}
+
+struct Loaded {
+  const RegisteredModel& model;
+  Parameters params;
+  Network net;
+  Batch batch;
+  std::string out;
+};
+
+Loaded load(const std::vector<std::string>& args, bool with_labels) {
+  const Flags flags(args, {"weights", "inputs", "out", "target"});
+  if (flags.positional().empty()) fail("name a model (known: {})", fmt::join(model_names(), ", "));
+  const RegisteredModel& model = find_model(flags.positional()[0]);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  Network net(model, flags.text("target", "cpu"));
+  Batch batch = read_batch(flags.required("inputs"), model.view, with_labels);
+  return {model, std::move(params), std::move(net), std::move(batch), flags.required("out")};
+}
+
+}  // namespace
+
+int forward(const std::vector<std::string>& args) {
+  Loaded l = load(args, false);
+  std::vector<float> output(std::size_t(l.batch.count) * l.net.output_size());
+  l.net.forward(l.params.data(), l.batch.input.data(), l.batch.count, output.data());
+  save_safetensors(l.out, {{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}});
+  fmt::print("wrote 'output' [{}, {}] to {}\n", l.batch.count, l.net.output_size(), l.out);
+  return 0;
+}
+
+int gradients(const std::vector<std::string>& args) {
+  Loaded l = load(args, true);
+  std::vector<float> grad_params(l.params.size()), grad_input(l.batch.input.size());
+  const float loss = l.net.gradients(l.params.data(), l.batch.input.data(), l.batch.labels.data(),
+                                     l.batch.count, grad_params.data(), grad_input.data());
+  TensorMap out;
+  out["loss"] = f32_tensor({}, std::span(&loss, 1));
+  out["grad.input"] = f32_tensor(batch_shape(l.batch.count, l.net.view().input_shape()), grad_input);
+  for (const Parameter& p : l.net.view().parameters)
+    out["grad." + std::string(p.name.view())] =
+        f32_tensor(tensor_shape(p), std::span(grad_params).subspan(p.offset, p.size()));
+  save_safetensors(l.out, out);
+  fmt::print("loss {:.6f}; wrote 'loss', 'grad.input' and {} parameter gradients to {}\n", loss,
+             l.net.view().parameters.size(), l.out);
+  return 0;
+}
+
+}  // namespace kiln::cli

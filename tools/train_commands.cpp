@@ -1,0 +1,111 @@
+// kiln train / eval / predict / models: classifiers on their recipe's data set.
+#include "runtime/datasets.hpp"
+#include "runtime/error.hpp"
+#include "runtime/image.hpp"
+#include "runtime/trainer.hpp"
+#include "tools/commands.hpp"
+#include "tools/flags.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace kiln::cli {
+
+namespace {
+
+const RegisteredModel& model_argument(const Flags& flags) {
+  if (flags.positional().empty())
+    fail("name a model (known: {})", fmt::join(model_names(), ", "));
+  return find_model(flags.positional()[0]);
+}
+
+}  // namespace
+
+int train(const std::vector<std::string>& args) {
+  const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
+                           "augment", "seed", "out", "data", "target"});
+  const RegisteredModel& model = model_argument(flags);
+  const Recipe& recipe = model.recipe;
+  TrainConfig config;
+  config.epochs = flags.positive_int("epochs", recipe.epochs);
+  config.batch = flags.positive_int("batch", recipe.batch);
+  const Optimizer optimizer = parse_optimizer(flags.text("optimizer", recipe.optimizer));
+  config.hyper = defaults_for(optimizer, flags.positive_float("lr", recipe.learning_rate));
+  config.hyper.weight_decay = flags.non_negative_float("weight-decay", recipe.weight_decay);
+  config.lr_schedule = parse_lr_schedule(flags.text("lr-schedule", recipe.lr_schedule));
+  config.augment_shift = flags.non_negative_int("augment", recipe.augment_shift);
+  config.seed = flags.seed("seed", 0);
+  const std::string out = flags.text("out", std::string(model.view.name) + ".safetensors");
+
+  const Network net(model, flags.text("target", "cpu"));
+  const auto [train_set, held_out] = load_classification_data(
+      recipe.dataset, flags.text("data", default_data_dir(recipe.dataset)));
+  Parameters params(model.view);
+  params.initialize(config.seed);
+  fmt::print("training {} on {} ({} images, {} held out): {} epochs, batch {}, {} lr {} ({}), "
+             "augment ±{} px\n",
+             model.view.name, recipe.dataset, train_set.count, held_out.count, config.epochs,
+             config.batch, optimizer_name(optimizer), config.hyper.learning_rate,
+             flags.text("lr-schedule", recipe.lr_schedule), config.augment_shift);
+  const auto results = train_classifier(net, params, train_set, held_out, config, stdout);
+  const double acc = results.back().held_out_accuracy;
+  params.save(out, {{"model", std::string(model.view.name)},
+                    {"epochs", std::to_string(config.epochs)},
+                    {"held_out_accuracy", fmt::format("{:.4f}", acc)}});
+  fmt::print("test accuracy: {:.2f} % on {} held-out images; weights saved to {}\n", 100 * acc,
+             held_out.count, out);
+  return 0;
+}
+
+int eval(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "data", "target", "batch"});
+  const RegisteredModel& model = model_argument(flags);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Network net(model, flags.text("target", "cpu"));
+  const auto [train_set, held_out] = load_classification_data(
+      model.recipe.dataset, flags.text("data", default_data_dir(model.recipe.dataset)));
+  const double acc = accuracy(net, params, held_out, flags.positive_int("batch", 500));
+  fmt::print("test accuracy: {:.2f} % on {} held-out images\n", 100 * acc, held_out.count);
+  return 0;
+}
+
+int predict(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target"});
+  const RegisteredModel& model = model_argument(flags);
+  if (flags.positional().size() != 2) fail("give one image: kiln predict MODEL --weights W IMAGE.png");
+  const std::string path = flags.positional()[1];
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Image image = load_png(path);
+  const Shape in = model.view.input_shape();
+  if (!in.is_image() || image.channels != in.channels() || image.height != in.height() ||
+      image.width != in.width())
+    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} with {}", path, image.width,
+         image.height, image.channels, model.view.name, in.width(), in.height(), in.channels());
+  const Network net(model, flags.text("target", "cpu"));
+  std::vector<float> probabilities(net.output_size());
+  net.forward(params.data(), image.pixels.data(), 1, probabilities.data());
+  softmax_rows(probabilities.data(), 1, int(probabilities.size()));
+  const auto best = std::max_element(probabilities.begin(), probabilities.end());
+  fmt::print("class {} (probability {:.4f})\n", best - probabilities.begin(), *best);
+  for (std::size_t k = 0; k < probabilities.size(); ++k)
+    fmt::print("  {}: {:.4f}\n", k, probabilities[k]);
+  return 0;
+}
+
+int models(const std::vector<std::string>& args) {
+  const Flags flags(args, {});
+  for (const std::string& name : model_names()) {
+    const RegisteredModel& m = find_model(name);
+    std::vector<std::string> targets;
+    for (const EntryRecord& e : m.entries)
+      if (std::find(targets.begin(), targets.end(), e.target) == targets.end()) targets.push_back(e.target);
+    fmt::print("{}  {} parameters  targets: {}\n", name, m.view.parameter_count, fmt::join(targets, ", "));
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli
