@@ -5,6 +5,7 @@
 #include <HalideBuffer.h>
 
 #include <array>
+#include <malloc.h>
 #include <mutex>
 #include <vector>
 
@@ -21,9 +22,17 @@ constexpr std::array<std::string_view, 6> optimizer_names{"sgd",     "momentum",
 thread_local std::string last_halide_error;
 extern "C" void remember_halide_error(void*, const char* message) { last_halide_error = message; }
 
-void install_error_handler() {
+// Once per process: route Halide's errors to us, and keep freed memory mapped. Each
+// call allocates its activations afresh (megabytes); with glibc's defaults large blocks
+// are mmap'ed and unmapped every call, and the page faults of touching them again cost
+// as much as a small model's whole training step.
+void prepare_process() {
   static std::once_flag once;
-  std::call_once(once, [] { halide_set_error_handler(remember_halide_error); });
+  std::call_once(once, [] {
+    halide_set_error_handler(remember_halide_error);
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
 }
 
 // A Halide buffer over a per-sample shape plus a batch, PyTorch memory order.
@@ -36,7 +45,7 @@ Buffer<T> batch_buffer(T* data, Shape s, int batch) {
 }
 
 void call(const EntryRecord& e, std::string_view model, std::vector<void*> args) {
-  install_error_handler();
+  prepare_process();
   last_halide_error.clear();
   if (int rc = e.argv(args.data()); rc != 0) {
     std::string why = last_halide_error;

@@ -54,6 +54,16 @@ void batch_major(Func f, Shape s, const Policy& p) {
   }
 }
 
+// Loop order for an update: `inner` pure vars innermost, then every reduction
+// variable, then `outer`: the accumulators of `inner` stay in registers while the
+// reduction runs.
+Stage reduction_outside(Stage st, std::vector<Var> inner, std::vector<Var> outer) {
+  std::vector<VarOrRVar> order(inner.begin(), inner.end());
+  for (const auto& rv : st.get_schedule().rvars()) order.push_back(RVar(rv.var));
+  order.insert(order.end(), outer.begin(), outer.end());
+  return st.reorder(order);
+}
+
 // acc(args..., n) with pure init and one update: computed per output tile, the batch
 // vector innermost, all output channels of a pixel kept in registers (unrolled).
 void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
@@ -70,7 +80,8 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
     acc.reorder_storage(d.n, d.c, d.x, d.y);
     acc.vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
     // update: the reduction loops outside, channels unrolled, batch vector inside
-    acc.update().reorder(d.n, d.c).vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
+    reduction_outside(acc.update(), {d.n, d.c}, {d.x, d.y})
+        .vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
   } else {
     Var io("io"), ii("ii");
     out.reorder_storage(d.n, d.i);
@@ -80,7 +91,8 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
     acc.compute_at(out, io);
     acc.reorder_storage(d.n, d.i);
     acc.vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.i);
-    acc.update().reorder(d.n, d.i).vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.i);
+    reduction_outside(acc.update(), {d.n, d.i}, {})
+        .vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.i);
   }
 }
 
