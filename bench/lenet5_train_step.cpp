@@ -1,0 +1,44 @@
+// Times kiln's generated LeNet-5 train_step (SGD with momentum) on random data:
+//   bench_lenet5_train_step [--batch 64] [--steps 200] [--rounds 1]
+// prints one line per round: "kiln_ms_per_step <median>". Run by lenet5_train_step.py,
+// which times PyTorch in the same run and prints the ratio.
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+int main(int argc, char** argv) {
+  int batch = 64, steps = 200, rounds = 1;
+  for (int k = 1; k + 1 < argc; k += 2) {
+    if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--steps")) steps = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--rounds")) rounds = std::atoi(argv[k + 1]);
+  }
+  const kiln::RegisteredModel& model = kiln::find_model("lenet5");
+  const kiln::Network net(model, "cpu");
+  kiln::Parameters params(model.view);
+  params.initialize(1);
+  std::vector<float> m(params.size()), v(params.size()), images(std::size_t(batch) * 784);
+  std::vector<int32_t> labels(batch);
+  for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 2654435761u) % 1000) / 1000.0f;
+  for (int k = 0; k < batch; ++k) labels[k] = k % 10;
+  kiln::HyperParameters h = kiln::defaults_for(kiln::Optimizer::momentum, 0.01f);
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<double> ms;
+    for (int s = 0; s < steps + 20; ++s) {
+      const auto start = std::chrono::steady_clock::now();
+      net.train_step(params.data(), m.data(), v.data(), images.data(), labels.data(), batch, h);
+      const auto end = std::chrono::steady_clock::now();
+      if (s >= 20) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+    fmt::print("kiln_ms_per_step {:.4f}\n", ms[ms.size() / 2]);
+  }
+  return 0;
+}
