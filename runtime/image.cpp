@@ -4,6 +4,8 @@
 // 1/2/4-bit images (no png_set_expand).
 #include "runtime/image.hpp"
 
+#include "runtime/files.hpp"
+
 #include <png.h>
 #include <unistd.h>
 
@@ -115,24 +117,6 @@ bool encode(png_structp png, png_infop info, const Image& image, png_bytepp rows
   return true;
 }
 
-// Writes "<path>.tmp.<pid>" and renames it onto path: readers see the old file or
-// the whole new one. (The shared helper lives in files.hpp on another branch.)
-void write_file_atomically(const std::string& path, const std::vector<png_byte>& bytes) {
-  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
-  std::FILE* file = std::fopen(temp.c_str(), "wb");
-  if (!file) fail("{}: cannot create {}: {}", path, temp, std::strerror(errno));
-  int error = 0;
-  if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size() ||
-      std::fflush(file) != 0 || ::fsync(::fileno(file)) != 0)
-    error = errno;
-  if (std::fclose(file) != 0 && !error) error = errno;
-  if (!error && std::rename(temp.c_str(), path.c_str()) != 0) error = errno;
-  if (error) {
-    std::remove(temp.c_str());
-    fail("{}: cannot write: {}", path, std::strerror(error));
-  }
-}
-
 }  // namespace
 
 Image load_png(const std::string& path) {
@@ -204,7 +188,8 @@ void save_png(const std::string& path, const Image& image) {
   std::vector<png_byte> encoded;
   if (!encode(writer.png, writer.info, image, rows.data(), &encoded))
     fail("{}: cannot encode PNG: {}", path, writer.status.message);
-  write_file_atomically(path, encoded);
+  write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(encoded.data()), encoded.size()));
 }
 
 }  // namespace kiln

@@ -172,5 +172,5 @@ TEST_CASE("save_png rejects shapes PNG cannot hold and unwritable paths", "[imag
         (dir / "short.png") + ": image is 1x2x2 (CHW) but holds 3 values");
   const std::string nowhere = dir / "no/such/dir/x.png";
   CHECK(error_of([&] { kiln::save_png(nowhere, test_image(1, 2, 2)); })
-            .starts_with(nowhere + ": cannot create "));
+            .starts_with(nowhere + ": cannot save: cannot create "));
 }
