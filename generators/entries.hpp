@@ -126,6 +126,13 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
     const int P = int(B::model().parameter_count);
     for (auto* b : {&params, &state_m, &state_v}) b->dim(0).set_estimate(0, P);
     updated.set_estimate(dims().i, 0, P);
+    optimizer.set_estimate(int(OptimizerKind::adam));
+    learning_rate.set_estimate(1e-3f);
+    weight_decay.set_estimate(0.0f);
+    beta1.set_estimate(0.9f);
+    beta2.set_estimate(0.999f);
+    epsilon.set_estimate(1e-8f);
+    step.set_estimate(1);
     labels.dim(0).set_estimate(0, B::batch_estimate);
     B::estimate_batch_input(input);
     B::schedule_entry(m, schedules::Entry::train_step, {{loss}, updated, optimizer});

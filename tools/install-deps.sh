@@ -2,12 +2,11 @@
 # Installs what kiln needs on Debian 12 (run as root). Safe to run again.
 #   Halide 14 + LLVM 14   the compiler kiln lowers models to, and its autoscheduler plugins
 #   fmt                   formatting of every message and report
-#   Boost (Hana)          heterogeneous DSL composition (header-only)
 #   Catch2 v2             the test framework
-#   libpng                PNG files (halide_image_io.h and data/mnist)
+#   libpng                PNG files (kiln predict, data/mnist)
 #   python3-torch         the peer in bench/ and the oracle of the interop tests
 set -euo pipefail
-packages=(cmake ninja-build g++ libhalide14-0-dev llvm-14-dev libfmt-dev libboost-dev catch2
+packages=(cmake ninja-build g++ libhalide14-0-dev llvm-14-dev libfmt-dev catch2
           libpng-dev zlib1g-dev python3-torch python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
