@@ -1,0 +1,12 @@
+// A second input(...) in the middle of a model: kiln models have one input.
+// expect-first: kiln::shape_error::input_only_as_first_layer<2, kiln::Label{"input"}, kiln::Shape{0, int [4]()}>
+// expect: static assertion failed: kiln::model: input(...) may only be the first layer
+#include "dsl/kiln.hpp"
+
+using namespace kiln;
+
+inline constexpr auto net = checked<model("net", input(4), dense(3),
+#ifdef KILN_BAD
+    input(3),
+#endif
+    dense(1))>;

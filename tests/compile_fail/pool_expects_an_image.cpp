@@ -1,0 +1,14 @@
+// A pooling layer after flatten: the (4, 6, 6) image has become a (144) vector.
+// expect-first: kiln::shape_error::pooling_expects_an_image_input<3, kiln::Label{"max_pool1"}, kiln::Shape{1, int [4]{144, 0, 0, 0}}>
+// expect: static assertion failed: max_pool/avg_pool: expects a (C, H, W) input; do not flatten before it
+#include "dsl/kiln.hpp"
+
+using namespace kiln;
+
+inline constexpr auto net = checked<model("net", input(3, 8, 8), conv2d(4, 3),
+#ifdef KILN_BAD
+    flatten, max_pool(2),
+#else
+    max_pool(2), flatten,
+#endif
+    dense(2))>;

@@ -1,0 +1,88 @@
+// Layer names: PyTorch-style defaults (conv1, fc1, relu1, ...: a stem per op, numbered
+// per op in model order) and .named(...). Parameter names are "<layer>.weight" and
+// "<layer>.bias", so these are the keys a checkpoint is saved under.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string_view>
+
+#include "dsl/kiln.hpp"
+#include "printers.hpp"
+#include "models/lenet5.hpp"
+
+namespace {
+using namespace kiln;
+
+constexpr std::array<std::string_view, 14> lenet5_names{
+    "input", "conv1", "relu1", "max_pool1", "conv2", "relu2", "max_pool2",
+    "flatten1", "fc1", "relu3", "fc2", "relu4", "fc3", "softmax_cross_entropy1"};
+
+constexpr bool names_are(const auto& m, const auto& names) {
+  for (int i = 0; i < m.size(); ++i)
+    if (m[i].name.view() != names[i]) return false;
+  return true;
+}
+static_assert(names_are(models::lenet5, lenet5_names));
+
+// Counting is per op and runs through blocks in model order.
+constexpr auto blocks = model("t", input(8, 4, 4),
+                              residual(sequence(conv2d(8, 3, pad(1)), relu, avg_pool(1))),
+                              concat(conv2d(4, 1), sequence(conv2d(4, 1), sigmoid)), kiln::tanh);
+static_assert(blocks.error == ShapeError{});
+static_assert(names_are(blocks, std::array<std::string_view, 10>{
+                                    "input", "conv1", "relu1", "avg_pool1", "add1", "conv2",
+                                    "conv3", "sigmoid1", "concat1", "tanh1"}));
+
+// .named() sets the name its parameters are saved under.
+constexpr auto named = model("t", input(1, 8, 8), conv2d(4, 3).named("features.0"), relu,
+                             flatten, dense(2).named("classifier"));
+static_assert(named[1].name == Label("features.0"));
+static_assert(named[4].name == Label("classifier"));
+static_assert(named.parameter_table()[0].name == Label("features.0.weight"));
+static_assert(named.parameter_table()[3].name == Label("classifier.bias"));
+
+// A named layer still takes its number, so naming one layer leaves the default names
+// (and checkpoint keys) of the others as they were.
+constexpr auto one_named = model("t", input(4), dense(4).named("stem"), dense(4), dense(2));
+static_assert(one_named[2].name == Label("fc2"));
+static_assert(one_named[3].name == Label("fc3"));
+
+// .named() and .initialized() chain in either order and change nothing else.
+static_assert(dense(3).named("x").initialized(Init::zeros) ==
+              dense(3).initialized(Init::zeros).named("x"));
+static_assert(dense(3).named("x").units == 3);
+static_assert(dense(3).initialized(Init::xavier).init == Init::xavier);
+static_assert(dense(3, Init::zeros).init == Init::zeros);
+static_assert(dense(3).init == Init::he);  // the default
+
+// Label: the fixed-capacity name type.
+static_assert(Label("fc1").view() == "fc1" && Label("fc1").size() == 3);
+static_assert(Label().empty() && !Label("a").empty());
+static_assert(Label("conv").append(0) == Label("conv0"));
+static_assert(Label("relu").append(120) == Label("relu120"));
+static_assert(join(Label("layer1.0"), ".", "weight") == Label("layer1.0.weight"));
+static_assert(join(Label(), ".", "weight") == Label("weight"));  // no leading dot
+// A name past the capacity is cut to capacity - 1 characters (room for the NUL).
+static_assert(Label("0123456789012345678901234567890123456789012345678901234567890123").size() ==
+              Label::capacity - 1);
+
+}  // namespace
+
+TEST_CASE("dsl names: default names and parameter names, read at run time") {
+  const auto m = model("t", input(3, 8, 8), conv2d(4, 3), relu, conv2d(4, 3).named("head"),
+                       relu, flatten, dense(2));
+  CHECK(m[0].name.view() == "input");
+  CHECK(m[1].name.view() == "conv1");
+  CHECK(m[2].name.view() == "relu1");
+  CHECK(m[3].name.view() == "head");
+  CHECK(m[4].name.view() == "relu2");
+  CHECK(m[5].name.view() == "flatten1");
+  CHECK(m[6].name.view() == "fc1");
+  const auto table = m.parameter_table();
+  CHECK(table[0].name.view() == "conv1.weight");
+  CHECK(table[1].name.view() == "conv1.bias");
+  CHECK(table[2].name.view() == "head.weight");
+  CHECK(table[3].name.view() == "head.bias");
+  CHECK(table[4].name.view() == "fc1.weight");
+  CHECK(table[5].name.view() == "fc1.bias");
+}

@@ -1,0 +1,136 @@
+// The parameter table: PyTorch names and shapes, offsets into one flat buffer, counts.
+// conv2d owns F_h * F_w * C * K + K floats, dense F * K + K; nothing else owns any.
+// LeNet-5's table is written out in full as its PyTorch twin's state_dict lists it.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string_view>
+
+#include "dsl/kiln.hpp"
+#include "printers.hpp"
+#include "models/lenet5.hpp"
+
+namespace {
+using namespace kiln;
+
+// conv2d: F * F * C * K + K.
+static_assert(model("t", input(3, 32, 32), conv2d(16, 3)).parameter_count() == 448);   // 3*3*3*16 + 16
+static_assert(model("t", input(3, 224, 224), conv2d(64, 7, stride(2), pad(3))).parameter_count() ==
+              9472);  // 7*7*3*64 + 64: stride and padding change no parameter
+static_assert(model("t", input(1, 28, 28), conv2d(6, 5)).parameter_count() == 156);     // 5*5*1*6 + 6
+// Non-square: F_h * F_w * C * K + K = 3*5*3*16 + 16.
+static_assert(model("t", input(3, 20, 30), conv2d(16, kernel(3, 5))).parameter_count() == 736);
+// dense: F * K + K.
+static_assert(model("t", input(784), dense(10)).parameter_count() == 7850);
+// C is what reaches the layer: the second conv sees 6 channels, not the input's 1.
+static_assert(model("t", input(1, 28, 28), conv2d(6, 5), conv2d(16, 5)).parameter_count() ==
+              156 + 2416);  // 5*5*6*16 + 16
+// F after flatten is C * H * W = 16 * 5 * 5 = 400.
+static_assert(model("t", input(16, 5, 5), flatten, dense(120)).parameter_count() == 48120);
+// Layers without parameters.
+constexpr auto no_parameters = model("t", input(3, 8, 8), relu, max_pool(2), avg_pool(2),
+                                     sigmoid, kiln::tanh, flatten, softmax_cross_entropy);
+static_assert(no_parameters.error == ShapeError{});
+static_assert(no_parameters.parameter_tensor_count() == 0);
+static_assert(no_parameters.parameter_count() == 0);
+
+// PyTorch shapes: conv OIHW, dense [out, in], bias [out].
+constexpr auto conv_table = model("t", input(3, 20, 30), conv2d(16, kernel(3, 5))).parameter_table();
+static_assert(conv_table[0].shape == shape(16, 3, 3, 5));
+static_assert(conv_table[1].shape == shape(16));
+constexpr auto dense_table = model("t", input(784), dense(10)).parameter_table();
+static_assert(dense_table[0].shape == shape(10, 784));
+static_assert(dense_table[1].shape == shape(10));
+
+// LeNet-5 as a whole.
+using models::lenet5;
+static_assert(lenet5.size() == 14);
+static_assert(lenet5.parameter_tensor_count() == 10);
+static_assert(lenet5.parameter_count() == 61706);
+static_assert(lenet5.error == ShapeError{});
+
+struct Row {
+  std::string_view name;
+  Shape shape;
+  long long offset;
+  int node;
+  ParameterRole role;
+  Init init;
+  int fan_in, fan_out;
+};
+using enum ParameterRole;
+// Offsets are the running sum of sizes: 150, 6, 2400, 16, 48000, 120, 10080, 84, 840, 10.
+// fan_in = C * F * F (conv) or F (dense); fan_out = K * F * F (conv) or K (dense).
+constexpr std::array<Row, 10> lenet5_table{{
+    {"conv1.weight", shape(6, 1, 5, 5), 0, 1, weight, Init::he, 25, 150},
+    {"conv1.bias", shape(6), 150, 1, bias, Init::zeros, 25, 150},
+    {"conv2.weight", shape(16, 6, 5, 5), 156, 4, weight, Init::he, 150, 400},
+    {"conv2.bias", shape(16), 2556, 4, bias, Init::zeros, 150, 400},
+    {"fc1.weight", shape(120, 400), 2572, 8, weight, Init::he, 400, 120},
+    {"fc1.bias", shape(120), 50572, 8, bias, Init::zeros, 400, 120},
+    {"fc2.weight", shape(84, 120), 50692, 10, weight, Init::he, 120, 84},
+    {"fc2.bias", shape(84), 60772, 10, bias, Init::zeros, 120, 84},
+    {"fc3.weight", shape(10, 84), 60856, 12, weight, Init::xavier, 84, 10},
+    {"fc3.bias", shape(10), 61696, 12, bias, Init::zeros, 84, 10},
+}};
+
+// The same facts at compile time, so a wrong table fails the build as well.
+constexpr bool matches(const Parameter& got, const Row& want) {
+  return got.name.view() == want.name && got.shape == want.shape &&
+         got.offset == want.offset && got.node == want.node && got.role == want.role &&
+         got.init == want.init && got.fan_in == want.fan_in && got.fan_out == want.fan_out;
+}
+constexpr bool lenet5_table_matches() {
+  const auto table = lenet5.parameter_table();
+  for (int k = 0; k < int(lenet5_table.size()); ++k)
+    if (!matches(table[k], lenet5_table[k])) return false;
+  return true;
+}
+static_assert(lenet5_table_matches());
+
+}  // namespace
+
+TEST_CASE("dsl parameters: LeNet-5's table matches its PyTorch state_dict") {
+  constexpr auto table = lenet5.parameter_table();
+  for (int k = 0; k < int(lenet5_table.size()); ++k) {
+    const Row& want = lenet5_table[k];
+    const Parameter& got = table[k];
+    INFO("parameter " << k << " (" << want.name << ")");
+    CHECK(got.name.view() == want.name);
+    CHECK(got.shape == want.shape);
+    CHECK(got.offset == want.offset);
+    CHECK(got.node == want.node);
+    CHECK(got.role == want.role);
+    CHECK(got.init == want.init);
+    CHECK(got.fan_in == want.fan_in);
+    CHECK(got.fan_out == want.fan_out);
+  }
+  // The table has two slots per node; the unused ones are marked and own nothing.
+  REQUIRE(table.size() == 28);
+  for (int k = 10; k < int(table.size()); ++k) {
+    INFO("slot " << k);
+    CHECK(table[k].node == -1);
+    CHECK(table[k].size() == 0);
+  }
+}
+
+TEST_CASE("dsl parameters: offsets tile the flat buffer with no gap or overlap") {
+  // A model mixing conv, a projection shortcut and dense, so the table is not only LeNet's.
+  constexpr auto m = model("t", input(3, 16, 16), conv2d(8, 3, pad(1)),
+                           residual(sequence(conv2d(16, 3, stride(2), pad(1)), relu),
+                                    conv2d(16, 1, stride(2))),
+                           flatten, dense(10));
+  static_assert(m.error == ShapeError{});
+  constexpr auto table = m.parameter_table();
+  const int used = m.parameter_tensor_count();
+  REQUIRE(used == 8);
+  CHECK(table[0].offset == 0);
+  for (int k = 0; k + 1 < used; ++k) {
+    INFO("parameter " << k << " (" << table[k].name.view() << ")");
+    CHECK(table[k + 1].offset == table[k].offset + table[k].size());
+  }
+  // conv1 3*3*3*8 + 8 = 224, conv2 3*3*8*16 + 16 = 1168, conv3 (shortcut) 1*1*8*16 + 16 = 144,
+  // fc1 (16 * 8 * 8) * 10 + 10 = 10250.
+  CHECK(m.parameter_count() == 224 + 1168 + 144 + 10250);
+  CHECK(table[used - 1].offset + table[used - 1].size() == m.parameter_count());
+}
