@@ -26,6 +26,7 @@ enum class Problem : unsigned char {
   add_inputs_differ,
   concat_needs_images_of_one_size,
   non_positive_size,
+  duplicate_name,
 };
 
 struct ShapeError {
@@ -52,15 +53,19 @@ template <std::size_t N>
 constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
   using detail::fail;
   if (nodes[0].op != Op::input) return fail(Problem::first_layer_must_be_input, 0, nodes[0], {});
+  for (int k = 0; k < nodes[0].shape.rank; ++k)
+    if (nodes[0].shape[k] <= 0) return fail(Problem::non_positive_size, 0, nodes[0], nodes[0].shape);
   for (int i = 1; i < int(N); ++i) {
     Node& n = nodes[i];
     if (n.op == Op::input) return fail(Problem::input_only_as_first_layer, i, n, {});
     if (n.input_count() == 0) return fail(Problem::missing_input, i, n, {});
     for (int k = 0; k < n.input_count(); ++k)
       if (n.inputs[k] < 0 || n.inputs[k] >= i) return fail(Problem::missing_input, i, n, {});
-    const Node& src = nodes[n.inputs[0]];
-    if (is_loss(src.op)) return fail(Problem::loss_must_be_last, n.inputs[0], src, src.shape);
-    const Shape in = src.shape;
+    for (int k = 0; k < n.input_count(); ++k) {
+      const Node& src = nodes[n.inputs[k]];
+      if (is_loss(src.op)) return fail(Problem::loss_must_be_last, n.inputs[k], src, src.shape);
+    }
+    const Shape in = nodes[n.inputs[0]].shape;
     switch (n.op) {
       case Op::conv2d:
       case Op::max_pool:
@@ -117,6 +122,11 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         break;
     }
   }
+  // Names key checkpoints and schedule overrides: each must be unique.
+  for (int i = 1; i < int(N); ++i)
+    for (int j = 0; j < i; ++j)
+      if (nodes[i].name == nodes[j].name)
+        return fail(Problem::duplicate_name, i, nodes[i], nodes[i].shape, shape(j));
   return {};
 }
 
@@ -145,6 +155,8 @@ template <int Layer, Label Name, Shape Got, Shape Other>
 struct add_inputs_differ_in_shape { static_assert(Layer < 0, "residual add: both inputs must have the same shape; give the shortcut a projection (conv2d 1x1 with the body's stride and channels)"); };
 template <int Layer, Label Name, Shape Got, Shape Other>
 struct concat_inputs_differ_in_height_or_width { static_assert(Layer < 0, "concat: every branch must give a (C, H, W) output of the same H and W; match strides and padding"); };
+template <int Layer, Label Name, Shape Got, Shape EarlierLayer>
+struct two_layers_share_a_name { static_assert(Layer < 0, "kiln::model: two layers share this name (the other is the layer in EarlierLayer); rename one with .named(...)"); };
 template <int Layer, Label Name, Shape Got, Shape Window>
 struct sizes_must_be_positive { static_assert(Layer < 0, "kiln layer: channels, units, kernel and stride must be positive and padding non-negative"); };
 }  // namespace shape_error
@@ -165,6 +177,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::add_inputs_differ) (void)add_inputs_differ_in_shape<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::concat_needs_images_of_one_size) (void)concat_inputs_differ_in_height_or_width<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::non_positive_size) (void)sizes_must_be_positive<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::duplicate_name) (void)two_layers_share_a_name<L, E.name, E.got, E.other>{};
   return E.problem == Problem::none;
 }
 

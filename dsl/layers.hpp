@@ -2,7 +2,7 @@
 //
 // Every layer is a Node value. Nodes are wired into a graph by model(): a plain layer
 // reads the node before it; blocks (blocks.hpp) wire residual, concatenation and other
-// non-chain shapes. Shapes are filled in by shape inference (graph.hpp).
+// non-chain shapes. Shapes are filled in by shape inference (errors.hpp).
 #pragma once
 #include "dsl/shape.hpp"
 

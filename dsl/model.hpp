@@ -40,6 +40,7 @@ struct Model {
 
   constexpr int parameter_tensor_count() const {
     int n = 0;
+    if (error.problem != Problem::none) return 0;
     for (const Node& node : nodes) n += parameter_tensors(node.op);
     return n;
   }
@@ -53,7 +54,8 @@ struct Model {
     std::array<Parameter, parameter_slots(N)> table{};
     int k = 0;
     long long offset = 0;
-    for (int i = 0; i < N; ++i) {
+    // A model with a shape error has no parameters: its sizes may be meaningless.
+    for (int i = 0; i < N && error.problem == Problem::none; ++i) {
       const Node& node = nodes[i];
       const Shape in = node.inputs[0] >= 0 ? nodes[node.inputs[0]].shape : Shape{};
       for (int t = 0; t < parameter_tensors(node.op); ++t) {

@@ -1,7 +1,5 @@
-// Known gaps in the DSL's checks, written as the behaviour we want. Each test case is
-// tagged [!shouldfail]: Catch2 counts it as passing while its checks fail, and reports it
-// as failing once the DSL is fixed; then drop the tag (and move the case next to its
-// kind). The checks are run-time CHECKs so that the file compiles today.
+// Checks that were once missing from the DSL: sizes of the input, a loss read by any
+// input of a later node, and names shared by two layers.
 #include <catch2/catch.hpp>
 
 #include "dsl/kiln.hpp"
@@ -11,7 +9,7 @@ namespace {
 using namespace kiln;
 }  // namespace
 
-TEST_CASE("dsl gap: input sizes must be positive", "[!shouldfail]") {
+TEST_CASE("dsl: input sizes must be positive", "[dsl]") {
   // input() is never checked: a negative size gives a negative parameter count and a
   // zero size gives a weight with no elements, both without an error.
   constexpr auto negative = model("t", input(-3), dense(10));
@@ -21,8 +19,8 @@ TEST_CASE("dsl gap: input sizes must be positive", "[!shouldfail]") {
   CHECK(negative.parameter_count() >= 0);  // today: 10 * -3 + 10 = -20
 }
 
-TEST_CASE("dsl gap: a loss read as a block's second input is not the last layer",
-          "[!shouldfail]") {
+TEST_CASE("dsl: a loss read as a block's second input is not the last layer",
+          "[dsl]") {
   // loss_must_be_last only looks at a node's first input. Here the shortcut ends in a
   // loss whose (1) output matches the body's dense(1), so the add is accepted, and
   // loss_node()/output_node() then point inside the block (3 and 2).
@@ -31,8 +29,8 @@ TEST_CASE("dsl gap: a loss read as a block's second input is not the last layer"
   CHECK(m.error.problem == Problem::loss_must_be_last);
 }
 
-TEST_CASE("dsl gap: two layers with one name give two parameters with one name",
-          "[!shouldfail]") {
+TEST_CASE("dsl: two layers with one name give two parameters with one name",
+          "[dsl]") {
   // The second dense is named fc2 by default, the first by hand: the table holds
   // fc2.weight twice, which a checkpoint cannot store. No Problem covers this yet.
   constexpr auto m = model("t", input(4), dense(3).named("fc2"), dense(2));
