@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include "support.hpp"
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -30,16 +32,6 @@ Image test_image(int channels, int height, int width) {
   for (size_t i = 0; i < image.pixels.size(); ++i)
     image.pixels[i] = float((i * 37 + 11) % 256) / 255.0f;
   return image;
-}
-
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const kiln::Error& error) {
-    return error.what();
-  }
-  FAIL("no kiln::Error thrown");
-  return "";
 }
 
 std::vector<char> read_bytes(const std::string& path) {
@@ -120,18 +112,18 @@ TEST_CASE("load_png expands palette and 2-bit gray and keeps 16-bit precision", 
 TEST_CASE("load_png names the file and the problem for bad input", "[image]") {
   TempDir dir;
   const std::string missing = dir / "missing.png";
-  CHECK(error_of([&] { kiln::load_png(missing); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_png(missing); }) ==
         missing + ": cannot open: No such file or directory");
 
   const std::string text = dir / "text.png";
   std::ofstream(text) << "this is not an image, just some text\n";
-  CHECK(error_of([&] { kiln::load_png(text); }) == text + ": not a PNG file");
+  CHECK(kiln::test::error_from([&] { kiln::load_png(text); }) == text + ": not a PNG file");
 
   const std::string empty = dir / "empty.png";
   std::ofstream{empty};
-  CHECK(error_of([&] { kiln::load_png(empty); }) == empty + ": not a PNG file");
+  CHECK(kiln::test::error_from([&] { kiln::load_png(empty); }) == empty + ": not a PNG file");
 
-  CHECK(error_of([&] { kiln::load_png(dir.path.string()); })
+  CHECK(kiln::test::error_from([&] { kiln::load_png(dir.path.string()); })
             .starts_with(dir.path.string() + ": cannot read: "));
 }
 
@@ -144,7 +136,7 @@ TEST_CASE("load_png throws for a PNG cut at every length", "[image]") {
   for (size_t length = 0; length < bytes.size(); ++length) {
     INFO("cut to " << length << " of " << bytes.size() << " bytes");
     write_bytes(cut, bytes, length);
-    const std::string message = error_of([&] { kiln::load_png(cut); });
+    const std::string message = kiln::test::error_from([&] { kiln::load_png(cut); });
     CHECK(message.starts_with(cut + ": "));
     CHECK(message.find('\n') == std::string::npos);
     if (length >= 8)  // the signature is whole: every later cut is a short read
@@ -159,18 +151,18 @@ TEST_CASE("load_png throws for a PNG with a flipped byte in its pixel data", "[i
   std::vector<char> bytes = read_bytes(path);
   bytes[bytes.size() - 20] ^= 0x40;  // inside IDAT (IEND is the last 12 bytes)
   write_bytes(path, bytes, bytes.size());
-  CHECK(error_of([&] { kiln::load_png(path); }).starts_with(path + ": bad PNG: "));
+  CHECK(kiln::test::error_from([&] { kiln::load_png(path); }).starts_with(path + ": bad PNG: "));
 }
 
 TEST_CASE("save_png rejects shapes PNG cannot hold and unwritable paths", "[image]") {
   TempDir dir;
-  CHECK(error_of([&] { kiln::save_png(dir / "five.png", test_image(5, 2, 2)); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::save_png(dir / "five.png", test_image(5, 2, 2)); }) ==
         (dir / "five.png") + ": cannot save 5 channels as PNG (1 to 4)");
   Image short_pixels = test_image(1, 2, 2);
   short_pixels.pixels.pop_back();
-  CHECK(error_of([&] { kiln::save_png(dir / "short.png", short_pixels); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::save_png(dir / "short.png", short_pixels); }) ==
         (dir / "short.png") + ": image is 1x2x2 (CHW) but holds 3 values");
   const std::string nowhere = dir / "no/such/dir/x.png";
-  CHECK(error_of([&] { kiln::save_png(nowhere, test_image(1, 2, 2)); })
+  CHECK(kiln::test::error_from([&] { kiln::save_png(nowhere, test_image(1, 2, 2)); })
             .starts_with(nowhere + ": cannot save: cannot create "));
 }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
+
+#include "support.hpp"
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -35,16 +37,6 @@ ImageSet numbered_set(int count) {
     set.labels.push_back(i % 10);
   }
   return set;
-}
-
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const kiln::Error& error) {
-    return error.what();
-  }
-  FAIL("no kiln::Error thrown");
-  return "";
 }
 
 }  // namespace
@@ -90,24 +82,24 @@ TEST_CASE("load_mnist names the file that is missing or the wrong size", "[mnist
   fs::create_directories(dir);
   const std::string png = (dir / "digits.png").string(), labels = (dir / "labels.bin").string();
 
-  CHECK(error_of([&] { kiln::load_mnist(dir.string()); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_mnist(dir.string()); }) ==
         png + ": cannot open: No such file or directory");
   kiln::save_png(png, kiln::Image{1, 28, 28, std::vector<float>(28 * 28)});
-  CHECK(error_of([&] { kiln::load_mnist(dir.string()); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_mnist(dir.string()); }) ==
         png + ": expected a 2800x2800 grayscale PNG, found 28x28 with 1 channels");
 
   fs::copy_file(kMnistDir + "/digits.png", png, fs::copy_options::overwrite_existing);
-  CHECK(error_of([&] { kiln::load_mnist(dir.string()); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_mnist(dir.string()); }) ==
         labels + ": cannot open: No such file or directory");
   std::ofstream(labels, std::ios::binary) << std::string(9'999, '\1');
-  CHECK(error_of([&] { kiln::load_mnist(dir.string()); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_mnist(dir.string()); }) ==
         labels + ": expected 10000 label bytes, found 9999");
   std::ofstream(labels, std::ios::binary) << std::string(10'001, '\1');
-  CHECK(error_of([&] { kiln::load_mnist(dir.string()); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_mnist(dir.string()); }) ==
         labels + ": expected 10000 label bytes, found 10001+");
   std::ofstream(labels, std::ios::binary)
       << std::string(42, '\1') + '\12' + std::string(9'957, '\1');  // image 42: label 10
-  CHECK(error_of([&] { kiln::load_mnist(dir.string()); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::load_mnist(dir.string()); }) ==
         labels + ": label 10 of image 42 is not a digit 0..9");
   fs::remove_all(dir);
 }
@@ -133,7 +125,7 @@ TEST_CASE("split is deterministic, disjoint and covers every image", "[mnist]") 
   CHECK(train_again.pixels == train.pixels);
   CHECK(held_again.labels == held_out.labels);
   CHECK(kiln::split(set, 80, 1).first.pixels != train.pixels);
-  CHECK(error_of([&] { kiln::split(set, 101, 0); }) == "split: train_count 101 is outside 0..100");
+  CHECK(kiln::test::error_from([&] { kiln::split(set, 101, 0); }) == "split: train_count 101 is outside 0..100");
 }
 
 TEST_CASE("split of the real data: 8,000 / 2,000 keeps every label", "[mnist]") {
@@ -201,9 +193,9 @@ TEST_CASE("BatchSampler drops or shortens the last batch and visits each image o
   CHECK(seen == std::multiset<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
 
   std::vector<float> too_small(3 * set.image_size());
-  CHECK(error_of([&] { keeping.next(too_small, labels); }) ==
+  CHECK(kiln::test::error_from([&] { keeping.next(too_small, labels); }) ==
         "BatchSampler: buffers hold 18 floats and 4 labels; a batch needs 24 and 4");
-  CHECK(error_of([&] { kiln::BatchSampler(set, {.batch_size = 11}); }) ==
+  CHECK(kiln::test::error_from([&] { kiln::BatchSampler(set, {.batch_size = 11}); }) ==
         "BatchSampler: 10 images are fewer than one batch of 11, and drop_last is set");
 }
 
