@@ -61,12 +61,12 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::max_pool:
     case Op::avg_pool: ops::pool_forward(node, in[0], f); break;
     case Op::dense: ops::dense_forward(node, in[0], params[0], params[1], f); break;
-    case Op::flatten: ops::flatten_forward(in[0], f); break;
+    case Op::flatten: ops::flatten_forward(node, in[0], f); break;
     case Op::relu:
     case Op::sigmoid:
-    case Op::tanh: ops::activation_forward(node.op, in[0], f); break;
+    case Op::tanh: ops::activation_forward(node, in[0], f); break;
     case Op::add:
-    case Op::concat: ops::merge_forward(node.op, in, f); break;
+    case Op::concat: ops::merge_forward(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
     case Op::input: break;
   }
@@ -79,12 +79,12 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::max_pool:
     case Op::avg_pool: ops::pool_adjoint(node, in[0], f); break;
     case Op::dense: ops::dense_adjoint(node, in[0], params[0], ctx, f); break;
-    case Op::flatten: ops::flatten_adjoint(in[0], f); break;
+    case Op::flatten: ops::flatten_adjoint(node, in[0], f); break;
     case Op::relu:
     case Op::sigmoid:
-    case Op::tanh: ops::activation_adjoint(node.op, in[0], f); break;
+    case Op::tanh: ops::activation_adjoint(node, in[0], f); break;
     case Op::add:
-    case Op::concat: ops::merge_adjoint(node.op, in, f); break;
+    case Op::concat: ops::merge_adjoint(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;
     case Op::input: break;
   }

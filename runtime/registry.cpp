@@ -16,8 +16,9 @@ std::map<std::string, RegisteredModel, std::less<>>& registry() {
 }
 }  // namespace
 
-Registration::Registration(ModelView view, Recipe recipe, std::vector<EntryRecord> entries) {
-  registry()[std::string(view.name)] = RegisteredModel{view, recipe, std::move(entries)};
+Registration::Registration(std::string name, ModelView view, Recipe recipe,
+                           std::vector<EntryRecord> entries) {
+  registry()[name] = RegisteredModel{name, view, recipe, std::move(entries)};
 }
 
 const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_view target) const {
@@ -26,7 +27,7 @@ const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_vie
   std::vector<std::string> built;
   for (const EntryRecord& e : entries)
     if (name == e.entry) built.push_back(e.target);
-  fail("{}: no '{}' entry built for target '{}' (built: {})", view.name, name, target,
+  fail("{}: no '{}' entry built for target '{}' (built: {})", this->name, name, target,
        fmt::join(built, ", "));
 }
 

@@ -21,6 +21,7 @@ struct EntryRecord {
 };
 
 struct RegisteredModel {
+  std::string name;  // as kiln_add_model named it: the model, or a variant of it
   ModelView view;
   Recipe recipe;
   std::vector<EntryRecord> entries;
@@ -30,7 +31,7 @@ struct RegisteredModel {
 
 // A static Registration object registers one model.
 struct Registration {
-  Registration(ModelView view, Recipe recipe, std::vector<EntryRecord> entries);
+  Registration(std::string name, ModelView view, Recipe recipe, std::vector<EntryRecord> entries);
 };
 
 // kiln::Error "unknown model 'x' (known: lenet5, ...)" when there is no such model.

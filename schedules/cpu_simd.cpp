@@ -39,6 +39,7 @@ struct Policy {
 void batch_major(Func f, Shape s, const Policy& p) {
   const auto& d = dims();
   const TailStrategy tail = p.tail(f);
+  p.bound_output(f, s);
   Var no("no"), ni("ni");
   f.compute_root();
   if (s.is_image()) {
@@ -168,7 +169,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
   if (has("d_out") && node.op != Op::softmax_cross_entropy) {
     // A sum of several consumers' adjoints is worth materializing once.
     Func d_out = f["d_out"];
-    if (d_out.name().find(".d_out") != std::string::npos) batch_major(d_out, node.shape, p);
+    if (d_out.name() == gen::func_name(node.name, "d_out")) batch_major(d_out, node.shape, p);
   }
 }
 
@@ -184,8 +185,15 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
     const Node& node = model.nodes[i];
     schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
   }
+  if (lowered.grad_input.defined() && lowered.grad_input.name() == "grad_input") {
+    // The input has several consumers: their adjoints are summed into the output.
+    batch_major(lowered.grad_input, model.input_shape(), p);
+  }
   if (lowered.grad_params.defined()) {
-    lowered.grad_params.compute_root().vectorize(d.i, p.lanes);
+    Func g = lowered.grad_params;
+    g.compute_root().vectorize(d.i, p.lanes);
+    // Each update copies one parameter's gradient into its range: a short scalar copy.
+    for (int u = 0; u < g.num_update_definitions(); ++u) g.update(u).unscheduled();
   }
   if (outputs.updated.defined()) {
     Func u = outputs.updated;

@@ -37,7 +37,7 @@ int train(const std::vector<std::string>& args) {
   config.lr_schedule = parse_lr_schedule(flags.text("lr-schedule", recipe.lr_schedule));
   config.augment_shift = flags.non_negative_int("augment", recipe.augment_shift);
   config.seed = flags.seed("seed", 0);
-  const std::string out = flags.text("out", std::string(model.view.name) + ".safetensors");
+  const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
 
   const Network net(model, flags.text("target", "cpu"));
   const auto [train_set, held_out] = load_classification_data(
@@ -46,12 +46,12 @@ int train(const std::vector<std::string>& args) {
   params.initialize(config.seed);
   fmt::print("training {} on {} ({} images, {} held out): {} epochs, batch {}, {} lr {} ({}), "
              "augment ±{} px\n",
-             model.view.name, recipe.dataset, train_set.count, held_out.count, config.epochs,
+             model.name, recipe.dataset, train_set.count, held_out.count, config.epochs,
              config.batch, optimizer_name(optimizer), config.hyper.learning_rate,
              flags.text("lr-schedule", recipe.lr_schedule), config.augment_shift);
   const auto results = train_classifier(net, params, train_set, held_out, config, stdout);
   const double acc = results.back().held_out_accuracy;
-  params.save(out, {{"model", std::string(model.view.name)},
+  params.save(out, {{"model", std::string(model.name)},
                     {"epochs", std::to_string(config.epochs)},
                     {"held_out_accuracy", fmt::format("{:.4f}", acc)}});
   fmt::print("test accuracy: {:.2f} % on {} held-out images; weights saved to {}\n", 100 * acc,
@@ -84,7 +84,7 @@ int predict(const std::vector<std::string>& args) {
   if (!in.is_image() || image.channels != in.channels() || image.height != in.height() ||
       image.width != in.width())
     fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} with {}", path, image.width,
-         image.height, image.channels, model.view.name, in.width(), in.height(), in.channels());
+         image.height, image.channels, model.name, in.width(), in.height(), in.channels());
   const Network net(model, flags.text("target", "cpu"));
   std::vector<float> probabilities(net.output_size());
   net.forward(params.data(), image.pixels.data(), 1, probabilities.data());

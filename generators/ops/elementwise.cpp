@@ -10,9 +10,9 @@
 namespace kiln::gen::ops {
 using namespace Halide;
 
-void flatten_forward(const Tensor& in, NodeFuncs& f) {
+void flatten_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
   const auto& [x, y, c, i, n] = dims();
-  Func out("flatten");
+  Func out(func_name(node.name));
   if (in.shape.is_image()) {
     const int H = in.shape.height(), W = in.shape.width();
     out(i, n) = in.f(i % W, (i / W) % H, i / (W * H), n);
@@ -22,10 +22,10 @@ void flatten_forward(const Tensor& in, NodeFuncs& f) {
   f["out"] = out;
 }
 
-void flatten_adjoint(const Tensor& in, NodeFuncs& f) {
+void flatten_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
   const auto& [x, y, c, i, n] = dims();
   Func g = f["d_out"];
-  Func d_in("flatten_d_in0");
+  Func d_in(func_name(node.name, "d_in0"));
   if (in.shape.is_image()) {
     const int H = in.shape.height(), W = in.shape.width();
     d_in(x, y, c, n) = g(x + W * (y + H * c), n);
@@ -35,30 +35,33 @@ void flatten_adjoint(const Tensor& in, NodeFuncs& f) {
   f["d_in0"] = d_in;
 }
 
-void activation_forward(Op op, const Tensor& in, NodeFuncs& f) {
+void activation_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
+  const Op op = node.op;
   const std::vector<Var> args = dims().of(in.shape);
   Expr v = in.f(args);
-  Func out(std::string(op_name(op)));
+  Func out(func_name(node.name));
   if (op == Op::relu) out(args) = max(v, 0.0f);
   else if (op == Op::sigmoid) out(args) = 1.0f / (1.0f + exp(-v));
   else out(args) = Halide::tanh(v);
   f["out"] = out;
 }
 
-void activation_adjoint(Op op, const Tensor& in, NodeFuncs& f) {
+void activation_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
+  const Op op = node.op;
   const std::vector<Var> args = dims().of(in.shape);
   Expr g = f["d_out"](args), out = f["out"](args);
-  Func d_in(std::string(op_name(op)) + "_d_in0");
+  Func d_in(func_name(node.name, "d_in0"));
   if (op == Op::relu) d_in(args) = select(in.f(args) > 0.0f, g, 0.0f);
   else if (op == Op::sigmoid) d_in(args) = g * out * (1.0f - out);
   else d_in(args) = g * (1.0f - out * out);
   f["d_in0"] = d_in;
 }
 
-void merge_forward(Op op, std::span<const Tensor> in, NodeFuncs& f) {
+void merge_forward(const Node& node, std::span<const Tensor> in, NodeFuncs& f) {
+  const Op op = node.op;
   const auto& d = dims();
   const std::vector<Var> args = d.of(in[0].shape);
-  Func out(std::string(op_name(op)));
+  Func out(func_name(node.name));
   if (op == Op::add) {
     out(args) = in[0].f(args) + in[1].f(args);
   } else {  // concat along channels: input k holds channels [begin_k, begin_k + C_k)
@@ -77,13 +80,14 @@ void merge_forward(Op op, std::span<const Tensor> in, NodeFuncs& f) {
   f["out"] = out;
 }
 
-void merge_adjoint(Op op, std::span<const Tensor> in, NodeFuncs& f) {
+void merge_adjoint(const Node& node, std::span<const Tensor> in, NodeFuncs& f) {
+  const Op op = node.op;
   const auto& d = dims();
   Func g = f["d_out"];
   int begin = 0;
   for (std::size_t k = 0; k < in.size(); ++k) {
     const std::vector<Var> args = d.of(in[k].shape);
-    Func d_in(std::string(op_name(op)) + "_d_in" + std::to_string(k));
+    Func d_in(func_name(node.name, "d_in" + std::to_string(k)));
     if (op == Op::add) d_in(args) = g(args);
     else d_in(d.x, d.y, d.c, d.n) = g(d.x, d.y, d.c + begin, d.n);
     if (op == Op::concat) begin += in[k].shape.channels();

@@ -14,14 +14,14 @@ void pool_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 void dense_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
 void dense_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
 
-void flatten_forward(const Tensor& in, NodeFuncs&);
-void flatten_adjoint(const Tensor& in, NodeFuncs&);
+void flatten_forward(const Node&, const Tensor& in, NodeFuncs&);
+void flatten_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
-void activation_forward(Op, const Tensor& in, NodeFuncs&);
-void activation_adjoint(Op, const Tensor& in, NodeFuncs&);
+void activation_forward(const Node&, const Tensor& in, NodeFuncs&);
+void activation_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
-void merge_forward(Op, std::span<const Tensor> in, NodeFuncs&);
-void merge_adjoint(Op, std::span<const Tensor> in, NodeFuncs&);
+void merge_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
+void merge_adjoint(const Node&, std::span<const Tensor> in, NodeFuncs&);
 
 void softmax_cross_entropy_forward(const Tensor& logits, const Context&, NodeFuncs&);
 void softmax_cross_entropy_adjoint(const Tensor& logits, const Context&, NodeFuncs&);
