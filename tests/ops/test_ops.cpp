@@ -1,0 +1,295 @@
+// Every op's lowering, one line each: forward against the double reference, adjoints
+// (w.r.t. every input, the weight and the bias) against central differences of the double
+// objective sum(out * R), where R is the random d_out fed to the adjoint (for the loss:
+// of the loss itself). The lowered Funcs run through Halide's JIT with nothing but
+// compute_root, so these tests judge the algorithm alone; test_models.cpp runs whole
+// models through the CPU schedule. Every output starts as NaN and every element is checked.
+#include "ops/support.hpp"
+
+#include "generators/lowering.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+namespace kiln::optest {
+namespace {
+
+using Halide::Func;
+using Halide::ImageParam;
+using reference::numerical_gradient;
+
+struct OpCase {
+  const char* label;
+  Node layer;                           // as written in a model; named and shaped here
+  std::vector<Shape> inputs;            // per-sample shapes of its inputs
+  Data data = Data::uniform;
+  std::vector<int> batches = {3, 16, 17};
+};
+
+const Node add_node{.op = Op::add};
+const Node concat_node{.op = Op::concat};
+
+// The table: one line per op configuration. Each runs for every batch size.
+const std::vector<OpCase> op_cases = {
+    {"conv2d 1x1", conv2d(4, 1), {shape(3, 5, 6)}},
+    {"conv2d 3x3 pad 1", conv2d(3, 3, pad(1)), {shape(2, 6, 5)}},
+    {"conv2d 5x5", conv2d(2, 5), {shape(3, 7, 8)}},
+    {"conv2d 5x5 pad 2, one input channel", conv2d(3, 5, pad(2)), {shape(1, 5, 5)}},
+    {"conv2d 3x3 stride 2 pad 1, odd sizes", conv2d(3, 3, stride(2), pad(1)), {shape(2, 7, 9)}},
+    {"conv2d 3x3 stride 2, last row and column unread", conv2d(2, 3, stride(2)), {shape(2, 8, 6)}},
+    {"conv2d kernel(1,3) pad(0,1)", conv2d(3, kernel(1, 3), pad(0, 1)), {shape(2, 5, 7)}},
+    {"conv2d kernel(3,1)", conv2d(3, kernel(3, 1)), {shape(2, 6, 4)}},
+    {"conv2d kernel(3,2) stride(2,1) pad(1,0)", conv2d(2, kernel(3, 2), stride(2, 1), pad(1, 0)), {shape(3, 7, 6)}},
+    {"max_pool 2", max_pool(2), {shape(3, 6, 8)}},
+    {"max_pool 2, odd sizes", max_pool(2), {shape(2, 7, 5)}},
+    {"max_pool 3 stride 2 pad 1 (overlapping)", max_pool(3, stride(2), pad(1)), {shape(2, 9, 7)}},
+    {"max_pool 3 stride 1 pad 1", max_pool(3, stride(1), pad(1)), {shape(2, 5, 6)}},
+    {"max_pool 2, ties", max_pool(2), {shape(2, 4, 6)}, Data::ties},
+    {"max_pool 3 stride 2 pad 1, ties", max_pool(3, stride(2), pad(1)), {shape(2, 5, 5)}, Data::ties},
+    {"avg_pool 2", avg_pool(2), {shape(3, 6, 8)}},
+    {"avg_pool 2, odd sizes", avg_pool(2), {shape(2, 5, 7)}},
+    {"avg_pool 3 stride 2 pad 1 (count_include_pad)", avg_pool(3, stride(2), pad(1)), {shape(2, 9, 7)}},
+    {"dense", dense(5), {shape(7)}},
+    {"dense, one unit", dense(1), {shape(3)}},
+    {"flatten image", flatten, {shape(3, 4, 5)}},
+    {"flatten flat", flatten, {shape(6)}},
+    {"relu image", relu, {shape(2, 3, 4)}, Data::away_from_zero},
+    {"relu flat", relu, {shape(9)}, Data::away_from_zero},
+    {"sigmoid image", sigmoid, {shape(2, 3, 4)}, Data::wide},
+    {"sigmoid flat", sigmoid, {shape(9)}, Data::wide},
+    {"tanh image", kiln::tanh, {shape(2, 3, 4)}, Data::wide},
+    {"tanh flat", kiln::tanh, {shape(9)}, Data::wide},
+    {"add image", add_node, {shape(2, 3, 4), shape(2, 3, 4)}},
+    {"add flat", add_node, {shape(5), shape(5)}},
+    {"concat 2 inputs", concat_node, {shape(2, 3, 4), shape(3, 3, 4)}},
+    {"concat 3 inputs", concat_node, {shape(1, 4, 3), shape(2, 4, 3), shape(1, 4, 3)}},
+    {"softmax_cross_entropy", softmax_cross_entropy, {shape(5)}, Data::wide},
+    {"softmax_cross_entropy, 2 classes", softmax_cross_entropy, {shape(2)}, Data::wide},
+};
+
+// The layer with a name and its output shape, as model() would give it.
+Node placed(Node node, const std::vector<Shape>& in) {
+  if (node.name.empty()) node.name = Label(default_stem(node.op)).append(1);
+  if (node.op == Op::add) {
+    node.shape = in[0];
+  } else if (node.op == Op::concat) {
+    int channels = 0;
+    for (Shape s : in) channels += s.channels();
+    node.shape = shape(channels, in[0].height(), in[0].width());
+  } else {
+    std::array<Node, 2> graph{Node{.op = Op::input, .shape = in[0]}, node};
+    graph[1].inputs = {0, no_input, no_input, no_input};
+    REQUIRE(infer_shapes(graph).problem == Problem::none);
+    node.shape = graph[1].shape;
+  }
+  return node;
+}
+
+std::vector<int> pytorch_shape(const Parameter& p) {
+  return std::vector<int>(p.shape.dims, p.shape.dims + p.shape.rank);
+}
+
+// One op lowered on ImageParams (so one JIT compile serves every batch size): its
+// forward value and its adjoints for d_out = the "d_out" ImageParam.
+struct OpPipeline {
+  std::vector<ImageParam> inputs;
+  std::vector<ImageParam> params;  // weight, bias
+  ImageParam d_out, labels;
+  std::vector<std::string> roles;  // "out", "d_in0".., "d_weight", "d_bias": the outputs, in order
+  Halide::Pipeline pipeline;
+};
+
+OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
+                    const std::vector<Parameter>& params) {
+  const auto& d = gen::dims();
+  OpPipeline p;
+  std::vector<gen::Tensor> in;
+  for (std::size_t k = 0; k < in_shapes.size(); ++k) {
+    const Shape s = in_shapes[k];
+    p.inputs.emplace_back(Halide::Float(32), s.rank + 1, "in" + std::to_string(k));
+    Func f("input" + std::to_string(k));
+    f(d.of(s)) = p.inputs[k](d.of(s));
+    in.push_back({f, s});
+  }
+  gen::Context ctx;
+  ctx.batch = p.inputs[0].dim(in_shapes[0].rank).extent();
+  p.labels = ImageParam(Halide::Int(32), 1, "labels");
+  Func labels("labels_of");  // clamped to a class, as lower_model gives them (Context's contract)
+  labels(d.n) = Halide::clamp(p.labels(d.n), 0, is_loss(node.op) ? in_shapes[0][0] - 1 : 0);
+  ctx.labels = labels;
+  std::vector<Func> views;
+  for (const Parameter& q : params) {
+    p.params.emplace_back(Halide::Float(32), q.shape.rank, gen::func_name(q.name, "buffer"));
+    std::vector<Halide::Var> args(q.shape.rank);
+    Func view(gen::func_name(q.name));
+    view(args) = p.params.back()(args);
+    views.push_back(view);
+  }
+  gen::NodeFuncs f;
+  gen::lower_forward(node, in, views, ctx, f);
+  if (!is_loss(node.op)) {
+    p.d_out = ImageParam(Halide::Float(32), node.shape.rank + 1, "d_out_buffer");
+    Func g("d_out");
+    g(d.of(node.shape)) = p.d_out(d.of(node.shape));
+    f["d_out"] = g;
+  }
+  gen::lower_adjoint(node, in, views, ctx, f);
+  p.roles.push_back("out");
+  for (std::size_t k = 0; k < in.size(); ++k) p.roles.push_back("d_in" + std::to_string(k));
+  if (!params.empty()) p.roles.insert(p.roles.end(), {"d_weight", "d_bias"});
+  // Every Func of the node at root: the simplest schedule, so each is checked as written
+  // and the JIT has small loop nests to compile (inlining everything compiles slowly).
+  for (auto& [role, func] : f.funcs) func.compute_root();
+  // The outputs are copies, so that no Func of the lowering is itself a pipeline output
+  // (see the known bug at the end of this file).
+  std::vector<Func> outs;
+  for (const std::string& r : p.roles) {
+    INFO("lowering gave no '" << r << "'");
+    REQUIRE(f.has(r));
+    Func result(r + "_result");
+    result(f[r].args()) = f[r](f[r].args());
+    outs.push_back(result);
+  }
+  p.pipeline = Halide::Pipeline(outs);
+  return p;
+}
+
+void check_op(const OpCase& c, int case_index) {
+  const Node node = placed(c.layer, c.inputs);
+  std::vector<Parameter> params;
+  for (int t = 0; t < parameter_tensors(node.op); ++t)
+    params.push_back(describe_parameter(node, 1, c.inputs[0], t, 0));
+  OpPipeline p = lower_op(node, c.inputs, params);
+  const Halide::Target target = Halide::get_jit_target_from_environment();
+  const auto start = std::chrono::steady_clock::now();
+  p.pipeline.compile_jit(target);
+  const auto compiled = std::chrono::steady_clock::now();
+
+  for (int N : c.batches) {
+    std::mt19937 rng(1000u * unsigned(case_index) + unsigned(N));
+    const std::string tag = std::string(c.label) + ", N=" + std::to_string(N) + ": ";
+    std::vector<Tensor> in, w;
+    for (Shape s : c.inputs) in.push_back(random_tensor(batched(N, s), rng, c.data));
+    for (const Parameter& q : params) w.push_back(random_tensor(pytorch_shape(q), rng));
+    const bool loss = is_loss(node.op);
+    const Tensor R = loss ? Tensor() : random_tensor(batched(N, node.shape), rng);
+    const std::vector<int> labels = random_labels(N, c.inputs[0][0], rng);
+
+    // The double objective: sum(out * R), or the loss itself.
+    auto objective = [&](const std::vector<Tensor>& in, const std::vector<Tensor>& w) {
+      std::vector<const Tensor*> ptrs;
+      for (const Tensor& t : in) ptrs.push_back(&t);
+      if (loss) return reference::softmax_cross_entropy(in[0], labels);
+      return reference::dot(reference::forward(node, ptrs, w.empty() ? nullptr : &w[0],
+                                               w.empty() ? nullptr : &w[1]), R);
+    };
+
+    // Bind the inputs; every output starts as NaN.
+    std::vector<Halide::Buffer<float>> bound;
+    for (std::size_t k = 0; k < in.size(); ++k) p.inputs[k].set(bound.emplace_back(buffer_of(in[k])));
+    for (std::size_t k = 0; k < w.size(); ++k) p.params[k].set(bound.emplace_back(buffer_of(w[k])));
+    if (!loss) p.d_out.set(bound.emplace_back(buffer_of(R)));
+    Halide::Buffer<int32_t> label_buffer = buffer_of(labels);
+    p.labels.set(label_buffer);
+    std::vector<std::vector<int>> out_shapes{loss ? std::vector<int>{} : batched(N, node.shape)};
+    for (const Tensor& t : in) out_shapes.push_back(t.shape);
+    for (const Tensor& t : w) out_shapes.push_back(t.shape);
+    std::vector<Halide::Buffer<>> outs;
+    for (const auto& s : out_shapes) outs.push_back(nan_buffer(s));
+    Halide::Realization realization(outs);
+    p.pipeline.realize(realization, target);
+    auto got = [&](std::size_t k) { return values_of(outs[k].as<float>()); };
+
+    // Forward.
+    std::vector<const Tensor*> ptrs;
+    for (const Tensor& t : in) ptrs.push_back(&t);
+    const std::vector<double> want =
+        loss ? std::vector<double>{reference::softmax_cross_entropy(in[0], labels)}
+             : reference::forward(node, ptrs, w.empty() ? nullptr : &w[0], w.empty() ? nullptr : &w[1]).data;
+    compare(tag + "out", got(0), want, Metric::elementwise, forward_tolerance);
+
+    // Adjoints w.r.t. each input, then the weight and the bias.
+    for (std::size_t k = 0; k < in.size(); ++k) {
+      std::vector<double> fd;
+      if (c.data == Data::ties) {  // no derivative at a tie: the first maximum's rule instead
+        REQUIRE(node.op == Op::max_pool);
+        fd = reference::max_pool_backward(in[0], reference::window_of(node), R).data;
+      } else {
+        fd = numerical_gradient([&](const std::vector<double>& x) {
+          std::vector<Tensor> moved = in;
+          moved[k].data = x;
+          return objective(moved, w);
+        }, in[k].data);
+      }
+      compare(tag + "d_in" + std::to_string(k) + (c.data == Data::ties ? " (vs reference adjoint)" : ""),
+              got(1 + k), fd, Metric::scaled, gradient_tolerance);
+    }
+    for (std::size_t k = 0; k < w.size(); ++k) {
+      const std::vector<double> fd = numerical_gradient([&](const std::vector<double>& x) {
+        std::vector<Tensor> moved = w;
+        moved[k].data = x;
+        return objective(in, moved);
+      }, w[k].data);
+      compare(tag + (k == 0 ? "d_weight" : "d_bias"), got(1 + in.size() + k), fd, Metric::scaled,
+              gradient_tolerance);
+    }
+  }
+  const auto done = std::chrono::steady_clock::now();
+  std::printf("        %s: JIT compile %.2f s, batches %.2f s\n", c.label,
+              std::chrono::duration<double>(compiled - start).count(),
+              std::chrono::duration<double>(done - compiled).count());
+}
+
+TEST_CASE("every op: forward vs double reference, adjoints vs finite differences", "[ops]") {
+  for (std::size_t k = 0; k < op_cases.size(); ++k) {
+    DYNAMIC_SECTION(op_cases[k].label) {
+      try {
+        check_op(op_cases[k], int(k));
+      } catch (const std::exception& e) {  // Halide compile or run-time errors
+        std::printf("NOT OK  %s: %s\n", op_cases[k].label, e.what());
+        FAIL_CHECK(op_cases[k].label << ": " << e.what());
+      }
+    }
+  }
+}
+
+// KNOWN BUG (fails until the activation Funcs get layer names). activation_forward names
+// its Funcs after the op ("tanh", "tanh_d_in0"), not the layer ("tanh1"). Halide 14's JIT
+// cannot take an output Func named after a libm function it links (tanh, sinh, cosh,
+// atan; not exp, log, sqrt) in a pipeline of two or more outputs: "Internal Error at
+// CodeGen_LLVM.cpp:1302 ... Symbol not found: tanh_d_in0.buffer". It fails only the first
+// time in a process, so the check runs in a fresh process (this binary, filtered to the
+// hidden case below). No entry makes an activation an output today, so it is latent.
+TEST_CASE("child process: tanh's out and d_in0 as the outputs of one pipeline", "[.known-bug-child]") {
+  const Node node = placed(kiln::tanh, {shape(2, 3, 4)});
+  const auto& d = gen::dims();
+  ImageParam in(Halide::Float(32), 4, "in0"), d_out(Halide::Float(32), 4, "d_out_buffer");
+  Func input("input0"), g("d_out");
+  input(d.x, d.y, d.c, d.n) = in(d.x, d.y, d.c, d.n);
+  g(d.x, d.y, d.c, d.n) = d_out(d.x, d.y, d.c, d.n);
+  const std::vector<gen::Tensor> tensors{{input, shape(2, 3, 4)}};
+  gen::NodeFuncs f;
+  gen::lower_forward(node, tensors, {}, gen::Context{}, f);
+  f["d_out"] = g;
+  gen::lower_adjoint(node, tensors, {}, gen::Context{}, f);
+  Halide::Buffer<float> a(4, 3, 2, 3), b(4, 3, 2, 3), out(4, 3, 2, 3), d_in(4, 3, 2, 3);
+  a.fill(0.5f);
+  b.fill(1.0f);
+  in.set(a);
+  d_out.set(b);
+  REQUIRE_NOTHROW(Halide::Pipeline({f["out"], f["d_in0"]}).realize({out, d_in}));
+  CHECK(out(0, 0, 0, 0) == Approx(std::tanh(0.5)));
+}
+
+TEST_CASE("KNOWN BUG: tanh's Funcs are named \"tanh\", which Halide 14 cannot JIT as outputs",
+          "[ops][known-bug]") {
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const int status = std::system(("'" + self + "' '[.known-bug-child]' > /dev/null 2>&1").c_str());
+  std::printf("%-7s %s\n", status == 0 ? "OK" : "NOT OK",
+              "tanh's out + d_in0 as pipeline outputs in a fresh process (known bug: Func named \"tanh\")");
+  CHECK(status == 0);
+}
+
+}  // namespace
+}  // namespace kiln::optest

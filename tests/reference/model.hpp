@@ -1,0 +1,73 @@
+// A kiln node, or a whole kiln model, evaluated with the double references of ops.hpp:
+// the oracle for lowered ops and for whole models through their schedules. Reads the
+// DSL's node records and parameter table; knows nothing of Halide.
+#pragma once
+#include "dsl/kiln.hpp"
+#include "reference/ops.hpp"
+
+namespace kiln::reference {
+
+inline Window window_of(const Node& n) {
+  return {n.kernel_h, n.kernel_w, n.stride_h, n.stride_w, n.pad_h, n.pad_w};
+}
+
+// The value of a node that is not a loss, from its inputs (batch first) and, for conv2d
+// and dense, its weight and bias in PyTorch layout.
+inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
+                      const Tensor* weight = nullptr, const Tensor* bias = nullptr) {
+  switch (node.op) {
+    case Op::conv2d: return conv2d(*in[0], *weight, *bias, window_of(node));
+    case Op::max_pool: return max_pool(*in[0], window_of(node));
+    case Op::avg_pool: return avg_pool(*in[0], window_of(node));
+    case Op::dense: return dense(*in[0], *weight, *bias);
+    case Op::flatten: return flatten(*in[0]);
+    case Op::relu: return relu(*in[0]);
+    case Op::sigmoid: return sigmoid(*in[0]);
+    case Op::tanh: return tanh(*in[0]);
+    case Op::add: return add(*in[0], *in[1]);
+    case Op::concat: return concat(in);
+    case Op::input:
+    case Op::softmax_cross_entropy: break;
+  }
+  throw std::invalid_argument("reference::forward: no value for this op");
+}
+
+// Parameter p of a model, cut out of the flat buffer, in its PyTorch shape.
+inline Tensor parameter(const Parameter& p, const std::vector<double>& flat) {
+  Tensor t(std::vector<int>(p.shape.dims, p.shape.dims + p.shape.rank));
+  std::copy(flat.begin() + p.offset, flat.begin() + p.offset + long(t.size()), t.data.begin());
+  return t;
+}
+
+// Every node's value for flat parameters, a batch (N, input shape...) and labels; the
+// loss node's value is `loss` (NaN for a model without one).
+struct ModelValues {
+  std::vector<Tensor> nodes;
+  double loss = std::numeric_limits<double>::quiet_NaN();
+};
+inline ModelValues evaluate(const ModelView& model, const std::vector<double>& params,
+                            const Tensor& input, const std::vector<int>& labels) {
+  ModelValues v;
+  v.nodes.resize(model.nodes.size());
+  v.nodes[0] = input;
+  for (std::size_t i = 1; i < model.nodes.size(); ++i) {
+    const Node& node = model.nodes[i];
+    std::vector<const Tensor*> in;
+    for (int k = 0; k < node.input_count(); ++k) in.push_back(&v.nodes[node.inputs[k]]);
+    if (is_loss(node.op)) {
+      v.loss = softmax_cross_entropy(*in[0], labels);
+      continue;
+    }
+    std::vector<Tensor> p;
+    for (const Parameter& q : model.parameters_of(int(i))) p.push_back(parameter(q, params));
+    v.nodes[i] = forward(node, in, p.size() > 0 ? &p[0] : nullptr, p.size() > 1 ? &p[1] : nullptr);
+  }
+  return v;
+}
+
+inline double model_loss(const ModelView& model, const std::vector<double>& params,
+                         const Tensor& input, const std::vector<int>& labels) {
+  return evaluate(model, params, input, labels).loss;
+}
+
+}  // namespace kiln::reference
