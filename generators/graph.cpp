@@ -72,6 +72,7 @@ LoweredModel lower_model(const ModelView& model, const Func& params, const Func&
       contributions[node.inputs[k]].push_back(f["d_in" + std::to_string(k)]);
   }
   m.grad_input = sum_of(contributions[0], in_shape, "grad_input");
+  m.grad_input_is_sum = contributions[0].size() > 1;
 
   Func grad("grad_params");
   grad(d.i) = 0.0f;

@@ -12,6 +12,7 @@ struct LoweredModel {
   Func loss;         // loss(), when the model has a loss
   Func grad_params;  // grad_params(j), the flat gradient, when lowered with adjoints
   Func grad_input;   // d loss / d input, same dims as the input
+  bool grad_input_is_sum = false;  // the input feeds several nodes: a Func of its own
 };
 
 // params(j): the flat parameter buffer; input: the batch, dims of input_shape + n;

@@ -114,17 +114,30 @@ float Network::gradients(const float* params, const float* input, const int32_t*
 
 float Network::train_step(float* params, float* m, float* v, const float* input,
                           const int32_t* labels, int batch, const HyperParameters& h) const {
+  const EntryRecord& entry = model_->entry("train_step", target_);
   const int P = int(parameter_count());
   auto p = Buffer<float>(params, P), bm = Buffer<float>(m, P), bv = Buffer<float>(v, P);
+  // Separate outputs, copied back after the call, unless the entry may update in place.
+  Buffer<float> p_out = p, m_out = bm, v_out = bv;
+  if (!entry.updates_in_place) {
+    p_out = p.copy();
+    m_out = bm.copy();
+    v_out = bv.copy();
+  }
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto lab = Buffer<const int32_t>(labels, batch);
   auto loss = Buffer<float>::make_scalar();
   int optimizer = int(h.optimizer), step = h.step;
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
-  call(model_->entry("train_step", target_), view().name,
+  call(entry, view().name,
        {p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), in.raw_buffer(), lab.raw_buffer(),
-        &optimizer, &lr, &wd, &b1, &b2, &eps, &step, loss.raw_buffer(), p.raw_buffer(),
-        bm.raw_buffer(), bv.raw_buffer()});
+        &optimizer, &lr, &wd, &b1, &b2, &eps, &step, loss.raw_buffer(), p_out.raw_buffer(),
+        m_out.raw_buffer(), v_out.raw_buffer()});
+  if (!entry.updates_in_place) {
+    p.copy_from(p_out);
+    bm.copy_from(m_out);
+    bv.copy_from(v_out);
+  }
   return loss();
 }
 

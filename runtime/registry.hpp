@@ -18,6 +18,10 @@ struct EntryRecord {
   const char* entry;   // "forward", "gradients" or "train_step"
   int (*argv)(void** args);
   const halide_filter_metadata_t* (*metadata)();
+  // Whether train_step may write params', m', v' over params, m, v. The hand schedules
+  // finish every gradient before the first write; an autoscheduler promises no such
+  // order, so its outputs go to separate buffers.
+  bool updates_in_place;
 };
 
 struct RegisteredModel {

@@ -185,7 +185,7 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
     const Node& node = model.nodes[i];
     schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
   }
-  if (lowered.grad_input.defined() && lowered.grad_input.name() == "grad_input") {
+  if (lowered.grad_input_is_sum) {
     // The input has several consumers: their adjoints are summed into the output.
     batch_major(lowered.grad_input, model.input_shape(), p);
   }

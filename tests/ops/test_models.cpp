@@ -42,10 +42,10 @@ inline constexpr auto concat_inner = checked<model("concat_inner", input(3, 6, 6
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
-// KNOWN BUG (fail): a block that reads the model input directly. The input then has
-// several consumers, grad_input is the (unscheduled, unbounded) sum of their adjoints,
-// and the channel loops the CPU schedule unrolls get extents that depend on grad_input's
-// buffer: "Can only unroll for loops over a constant extent".
+// Regression: a block that reads the model input directly. The input then has several
+// consumers and grad_input is the sum of their adjoints; it once went unscheduled and
+// unbounded, so the channel loops the CPU schedule unrolls got extents that depended on
+// grad_input's buffer: "Can only unroll for loops over a constant extent".
 inline constexpr auto residual_at_input = checked<model("residual_at_input", input(2, 5, 5),
     residual(sequence(conv2d(2, 3, pad(1)))), flatten, dense(3), softmax_cross_entropy)>;
 inline constexpr auto concat_at_input = checked<model("concat_at_input", input(2, 5, 5),
@@ -71,8 +71,8 @@ const std::vector<ModelCase> model_cases = {
     {"residual identity + residual with 1x1 s2 projection", &view_of<models::residual_inner>},
     {"concat of conv 1x1, conv 3x3 + relu, max_pool 3 s1 p1", &view_of<models::concat_inner>},
     {"mlp: flat input, dense, relu, dense, sigmoid, dense", &view_of<models::mlp>},
-    {"residual reading the model input [KNOWN BUG: unbounded grad_input]", &view_of<models::residual_at_input>},
-    {"concat reading the model input [KNOWN BUG: unbounded grad_input]", &view_of<models::concat_at_input>},
+    {"residual reading the model input", &view_of<models::residual_at_input>},
+    {"concat reading the model input", &view_of<models::concat_at_input>},
 };
 
 // The entries' inputs, as ImageParams (the JIT twin of the generator's Input<Buffer>s).

@@ -142,7 +142,7 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   // and the JIT has small loop nests to compile (inlining everything compiles slowly).
   for (auto& [role, func] : f.funcs) func.compute_root();
   // The outputs are copies, so that no Func of the lowering is itself a pipeline output
-  // (see the known bug at the end of this file).
+  // (see the regression check at the end of this file).
   std::vector<Func> outs;
   for (const std::string& r : p.roles) {
     INFO("lowering gave no '" << r << "'");
@@ -254,14 +254,13 @@ TEST_CASE("every op: forward vs double reference, adjoints vs finite differences
   }
 }
 
-// KNOWN BUG (fails until the activation Funcs get layer names). activation_forward names
-// its Funcs after the op ("tanh", "tanh_d_in0"), not the layer ("tanh1"). Halide 14's JIT
-// cannot take an output Func named after a libm function it links (tanh, sinh, cosh,
-// atan; not exp, log, sqrt) in a pipeline of two or more outputs: "Internal Error at
-// CodeGen_LLVM.cpp:1302 ... Symbol not found: tanh_d_in0.buffer". It fails only the first
-// time in a process, so the check runs in a fresh process (this binary, filtered to the
-// hidden case below). No entry makes an activation an output today, so it is latent.
-TEST_CASE("child process: tanh's out and d_in0 as the outputs of one pipeline", "[.known-bug-child]") {
+// Regression: activation Funcs were once named after the op ("tanh", "tanh_d_in0"), not
+// the layer ("tanh1"). Halide 14's JIT cannot take an output Func named after a libm
+// function it links (tanh, sinh, cosh, atan; not exp, log, sqrt) in a pipeline of two or
+// more outputs: "Internal Error at CodeGen_LLVM.cpp:1302 ... Symbol not found:
+// tanh_d_in0.buffer". It fails only the first time in a process, so the check runs in a
+// fresh process (this binary, filtered to the hidden case below).
+TEST_CASE("child process: tanh's out and d_in0 as the outputs of one pipeline", "[.fresh-process-child]") {
   const Node node = placed(kiln::tanh, {shape(2, 3, 4)});
   const auto& d = gen::dims();
   ImageParam in(Halide::Float(32), 4, "in0"), d_out(Halide::Float(32), 4, "d_out_buffer");
@@ -282,12 +281,12 @@ TEST_CASE("child process: tanh's out and d_in0 as the outputs of one pipeline", 
   CHECK(out(0, 0, 0, 0) == Approx(std::tanh(0.5)));
 }
 
-TEST_CASE("KNOWN BUG: tanh's Funcs are named \"tanh\", which Halide 14 cannot JIT as outputs",
-          "[ops][known-bug]") {
+TEST_CASE("activation Funcs carry the layer's name, which Halide 14 can JIT as outputs",
+          "[ops]") {
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const int status = std::system(("'" + self + "' '[.known-bug-child]' > /dev/null 2>&1").c_str());
+  const int status = std::system(("'" + self + "' '[.fresh-process-child]' > /dev/null 2>&1").c_str());
   std::printf("%-7s %s\n", status == 0 ? "OK" : "NOT OK",
-              "tanh's out + d_in0 as pipeline outputs in a fresh process (known bug: Func named \"tanh\")");
+              "tanh's out + d_in0 as pipeline outputs in a fresh process");
   CHECK(status == 0);
 }
 
