@@ -68,6 +68,18 @@ std::string read_file(const std::string& path, std::string_view what) {
   return bytes;
 }
 
+void check_writable(const std::string& path) {
+  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  if (directory.empty()) directory = ".";
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+    fail("{}: cannot save: no such directory {}", path, directory.string());
+  if (::access(directory.c_str(), W_OK) != 0)
+    fail("{}: cannot save: directory {} is not writable", path, directory.string());
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+    fail("{}: cannot save: is a directory", path);
+}
+
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   auto give_up = [&](std::string_view step, int error) {

@@ -16,4 +16,9 @@ std::string read_file(const std::string& path, std::string_view what);
 // is removed and `path` is untouched.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
+// Fails now, with the message write_file_atomically would give later, when path cannot be
+// saved: its directory is missing or not writable, or path is a directory. For commands
+// that work a long time before they save.
+void check_writable(const std::string& path);
+
 }  // namespace kiln

@@ -59,8 +59,6 @@ std::vector<EpochResult> train_classifier(const Network& net, Parameters& params
   BatchSampler sampler(train, {.batch_size = config.batch, .seed = config.seed,
                                .max_shift = config.augment_shift, .drop_last = true});
   const int steps_per_epoch = sampler.batches_per_epoch();
-  if (steps_per_epoch == 0)
-    fail("--batch: {} is larger than the {} training images", config.batch, train.count);
   const long long total_steps = (long long)steps_per_epoch * config.epochs;
 
   std::vector<float> images(std::size_t(config.batch) * train.image_size());

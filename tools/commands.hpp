@@ -3,7 +3,15 @@
 #include <string>
 #include <vector>
 
+namespace kiln {
+struct RegisteredModel;
+}
+
 namespace kiln::cli {
+
+class Flags;
+// The model named by the first positional argument; kiln::Error listing the known ones.
+const RegisteredModel& model_argument(const Flags& flags);
 
 int train(const std::vector<std::string>& args);
 int eval(const std::vector<std::string>& args);

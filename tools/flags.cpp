@@ -11,10 +11,13 @@
 
 namespace kiln::cli {
 
-Flags::Flags(const std::vector<std::string>& args, std::vector<std::string> known) {
+Flags::Flags(const std::vector<std::string>& args, std::vector<std::string> known,
+             int positional) {
   for (std::size_t k = 0; k < args.size(); ++k) {
     const std::string& a = args[k];
     if (a.rfind("--", 0) != 0) {
+      if (a.size() > 1 && a[0] == '-') fail("unexpected argument '{}' (flags start with --)", a);
+      if (int(positional_.size()) == positional) fail("unexpected argument '{}'", a);
       positional_.push_back(a);
       continue;
     }
@@ -27,6 +30,7 @@ Flags::Flags(const std::vector<std::string>& args, std::vector<std::string> know
     } else {
       fail("--{} needs a value", name);
     }
+    if (value.empty()) fail("--{} needs a value, got an empty one", name);
     if (std::find(known.begin(), known.end(), name) == known.end())
       fail("unknown flag --{} (known: --{})", name, fmt::join(known, ", --"));
     values_[name] = value;

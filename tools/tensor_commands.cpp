@@ -62,9 +62,8 @@ struct Loaded {
 };
 
 Loaded load(const std::vector<std::string>& args, bool with_labels) {
-  const Flags flags(args, {"weights", "inputs", "out", "target"});
-  if (flags.positional().empty()) fail("name a model (known: {})", fmt::join(model_names(), ", "));
-  const RegisteredModel& model = find_model(flags.positional()[0]);
+  const Flags flags(args, {"weights", "inputs", "out", "target"}, 1);
+  const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
   params.load(flags.required("weights"));
   Network net(model, flags.text("target", "cpu"));

@@ -1,6 +1,7 @@
 // kiln train / eval / predict / models: classifiers on their recipe's data set.
 #include "runtime/datasets.hpp"
 #include "runtime/error.hpp"
+#include "runtime/files.hpp"
 #include "runtime/image.hpp"
 #include "runtime/trainer.hpp"
 #include "tools/commands.hpp"
@@ -13,19 +14,15 @@
 
 namespace kiln::cli {
 
-namespace {
-
 const RegisteredModel& model_argument(const Flags& flags) {
   if (flags.positional().empty())
     fail("name a model (known: {})", fmt::join(model_names(), ", "));
   return find_model(flags.positional()[0]);
 }
 
-}  // namespace
-
 int train(const std::vector<std::string>& args) {
   const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
-                           "augment", "seed", "out", "data", "target"});
+                           "augment", "seed", "out", "data", "target"}, 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
   TrainConfig config;
@@ -38,10 +35,13 @@ int train(const std::vector<std::string>& args) {
   config.augment_shift = flags.non_negative_int("augment", recipe.augment_shift);
   config.seed = flags.seed("seed", 0);
   const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
+  check_writable(out);  // before training, not after
 
   const Network net(model, flags.text("target", "cpu"));
   const auto [train_set, held_out] = load_classification_data(
       recipe.dataset, flags.text("data", default_data_dir(recipe.dataset)));
+  if (config.batch > train_set.count)
+    fail("--batch: {} is larger than the {} training images", config.batch, train_set.count);
   Parameters params(model.view);
   params.initialize(config.seed);
   fmt::print("training {} on {} ({} images, {} held out): {} epochs, batch {}, {} lr {} ({}), "
@@ -60,7 +60,7 @@ int train(const std::vector<std::string>& args) {
 }
 
 int eval(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "data", "target", "batch"});
+  const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
   params.load(flags.required("weights"));
@@ -73,7 +73,7 @@ int eval(const std::vector<std::string>& args) {
 }
 
 int predict(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target"});
+  const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);
   if (flags.positional().size() != 2) fail("give one image: kiln predict MODEL --weights W IMAGE.png");
   const std::string path = flags.positional()[1];
@@ -97,7 +97,7 @@ int predict(const std::vector<std::string>& args) {
 }
 
 int models(const std::vector<std::string>& args) {
-  const Flags flags(args, {});
+  const Flags flags(args, {}, 0);
   for (const std::string& name : model_names()) {
     const RegisteredModel& m = find_model(name);
     std::vector<std::string> targets;

@@ -1,0 +1,97 @@
+"""kiln against PyTorch on LeNet-5: forward output, loss and every gradient.
+
+    /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
+
+For each seed and batch size, tests/fixtures/lenet5_torch.py writes PyTorch's weights
+(state_dict names), inputs and a float64 reference; `kiln forward` and `kiln gradients`
+run on the same files, and every element is compared. The error of a tensor is
+max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln computes in float32,
+about 1e-6 here). Prints OK / NOT OK per tensor; exits 1 if any is NOT OK, or if this
+python cannot import torch (CI installs python3-torch: a missing torch is a failure,
+not a skip).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures")
+SEEDS = (1, 2)
+BATCHES = (1, 5, 64)
+TOLERANCE = 1e-4
+
+try:
+    import torch
+except ImportError as error:
+    print(f"NOT OK: {sys.executable} cannot import torch ({error}); install Debian's "
+          "python3-torch (apt-get install python3-torch) or set KILN_TORCH_PYTHON",
+          flush=True)
+    sys.exit(1)
+
+sys.path.insert(0, FIXTURES)
+import lenet5_torch  # noqa: E402
+import safetensors_io  # noqa: E402
+
+
+def run_kiln(kiln, *args):
+    result = subprocess.run([kiln, *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"kiln {' '.join(args)} exited with {result.returncode}: "
+                           f"{result.stderr.strip()}")
+
+
+def relative_error(got, want):
+    """max |got - want| / max |want|, in float64; inf when the shapes differ."""
+    if tuple(got.shape) != tuple(want.shape):
+        return float("inf")
+    got, want = got.double(), want.double()
+    scale = want.abs().max().item()
+    return (got - want).abs().max().item() / scale if scale > 0 else (got - want).abs().max().item()
+
+
+def check_case(kiln, workdir, seed, batch):
+    """Returns the number of tensors that are NOT OK for one seed and batch size."""
+    case = os.path.join(workdir, f"seed{seed}_batch{batch}")
+    lenet5_torch.write_fixtures(case, seed, batch)
+    weights, inputs = (os.path.join(case, f) for f in ("weights.safetensors", "inputs.safetensors"))
+    forward, gradients = (os.path.join(case, f) for f in ("forward.safetensors", "gradients.safetensors"))
+    expected = safetensors_io.load(os.path.join(case, "expected.safetensors"))
+    try:
+        run_kiln(kiln, "forward", "lenet5", "--weights", weights, "--inputs", inputs, "--out", forward)
+        run_kiln(kiln, "gradients", "lenet5", "--weights", weights, "--inputs", inputs, "--out", gradients)
+    except RuntimeError as error:
+        print(f"NOT OK seed {seed} batch {batch}: {error}")
+        return 1
+    got = safetensors_io.load(forward)
+    got.update(safetensors_io.load(gradients))
+    failures = 0
+    for name in sorted(expected):
+        if name not in got:
+            print(f"NOT OK seed {seed} batch {batch:>2} {name:<18} missing from kiln's output")
+            failures += 1
+            continue
+        error = relative_error(got[name], expected[name])
+        ok = error <= TOLERANCE
+        failures += not ok
+        print(f"{'OK    ' if ok else 'NOT OK'} seed {seed} batch {batch:>2} {name:<18} "
+              f"shape {list(expected[name].shape)!s:<16} relative error {error:.2e}")
+    return failures
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(f"usage: {sys.argv[0]} path/to/kiln")
+    kiln = os.path.abspath(sys.argv[1])
+    print(f"torch {torch.__version__} from {sys.executable}; kiln {kiln}; tolerance {TOLERANCE:g}")
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="kiln-torch-interop-") as workdir:
+        for seed in SEEDS:
+            for batch in BATCHES:
+                failures += check_case(kiln, workdir, seed, batch)
+    print(f"{'all OK' if failures == 0 else f'{failures} NOT OK'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
