@@ -7,6 +7,7 @@
 #include "schedules/schedule.hpp"
 #include "generators/optimizer.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace kiln::schedules {
@@ -74,15 +75,21 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
   Var no("no"), ni("ni");
   out.compute_root();
   if (s.is_image()) {
+    // Enough pixels per tile that channels x pixels >= 12 vector accumulators: two FMA
+    // units of 4 cycles' latency need 8 independent chains, and more hide the loads.
+    const int pixels = std::clamp((12 + s.channels() - 1) / s.channels(), 1, std::min(4, s.width()));
+    Var xo("xo"), xi("xi");
     out.reorder_storage(d.n, d.x, d.y, d.c);
-    out.split(d.n, no, ni, p.lanes, tail).reorder(ni, d.c, d.x, no, d.y).vectorize(ni);
+    out.split(d.n, no, ni, p.lanes, tail)
+        .split(d.x, xo, xi, pixels, TailStrategy::ShiftInwards)
+        .reorder(ni, d.c, xi, xo, no, d.y).vectorize(ni);
     out.parallel(d.y);
-    acc.compute_at(out, d.x);
+    acc.compute_at(out, xo);
     acc.reorder_storage(d.n, d.c, d.x, d.y);
-    acc.vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
-    // update: the reduction loops outside, channels unrolled, batch vector inside
-    reduction_outside(acc.update(), {d.n, d.c}, {d.x, d.y})
-        .vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c);
+    acc.vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c).unroll(d.x);
+    // update: the reduction loops outside, channels and pixels unrolled, batch vector inside
+    reduction_outside(acc.update(), {d.n, d.c, d.x}, {d.y})
+        .vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.c).unroll(d.x);
   } else {
     Var io("io"), ii("ii");
     out.reorder_storage(d.n, d.i);
@@ -123,6 +130,26 @@ void batch_reduction(Func f, const Policy& p, int tile) {
   partial.update().reorder(order).vectorize(lane).unroll(pure[0]);
 }
 
+// d_weight(i, o) = sum_n in(i, n) g(o, n): a matrix product with the batch as its
+// reduction. The input is copied once with features innermost (in_t), so that a tile of
+// 2 vectors of i by 4 values of o is held in registers while n runs.
+void outer_product_sum(Func f, Func in_t, const Policy& p) {
+  const auto& d = dims();
+  const Var i = f.args()[0], o = f.args()[1];
+  in_t.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf).parallel(d.n);
+  Func tile = f.in();
+  Var io("io"), ii("ii"), oo("oo"), oi("oi");
+  tile.compute_root()
+      .split(i, io, ii, 2 * p.lanes, TailStrategy::GuardWithIf)
+      .split(o, oo, oi, 4, TailStrategy::GuardWithIf)
+      .reorder(ii, oi, io, oo)
+      .vectorize(ii, p.lanes)
+      .unroll(oi)
+      .parallel(oo);
+  f.compute_at(tile, io).vectorize(i, p.lanes).unroll(o);
+  reduction_outside(f.update(), {i, o}, {}).vectorize(i, p.lanes).unroll(o);
+}
+
 void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
   const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
@@ -150,7 +177,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
     case Op::dense:
       accumulate_in_registers(f["out"], f["acc"], node.shape, p);
       if (has("d_weight")) {
-        batch_reduction(f["d_weight"], p, 8);
+        outer_product_sum(f["d_weight"], f["in_t"], p);
         batch_reduction(f["d_bias"], p, 8);
         accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
       }

@@ -33,9 +33,11 @@ void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Cont
   Func d_bias(name + "_d_bias");
   d_bias(o) = 0.0f;
   d_bias(o) += g(o, rb);
+  Func in_t(name + "_in_t");  // the input again, for a schedule to lay out for d_weight
+  in_t(i, n) = in.f(i, n);
   Func d_weight(name + "_d_weight");
   d_weight(i, o) = 0.0f;
-  d_weight(i, o) += g(o, rb) * in.f(i, rb);
+  d_weight(i, o) += g(o, rb) * in_t(i, rb);
   RDom ro(0, node.units, "r_out");
   Func d_in_acc(name + "_d_in0_acc");
   d_in_acc(i, n) = 0.0f;
@@ -43,6 +45,7 @@ void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Cont
   Func d_in(name + "_d_in0");
   d_in(i, n) = d_in_acc(i, n);
   f["d_in0_acc"] = d_in_acc;
+  f["in_t"] = in_t;
   f["d_bias"] = d_bias;
   f["d_weight"] = d_weight;
   f["d_in0"] = d_in;

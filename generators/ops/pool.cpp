@@ -39,6 +39,21 @@ void pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
   const int OW = node.shape.width(), OH = node.shape.height();
   const int sw = node.stride_w, sh = node.stride_h;
   Func g = f["d_out"];
+  Func d_in(name + "_d_in0");
+  if (node.op == Op::max_pool && sw == node.kernel_w && sh == node.kernel_h &&
+      node.pad_w == 0 && node.pad_h == 0) {
+    // Windows that tile the input: exactly one window covers (x, y), or none past the
+    // last whole window.
+    Func am = f["argmax"];
+    Expr ox = x / sw, oy = y / sh;
+    Expr inside = ox < OW && oy < OH;
+    Expr oxc = min(ox, OW - 1), oyc = min(oy, OH - 1);
+    d_in(x, y, c, n) = select(inside && am(oxc, oyc, c, n)[0] == x % sw &&
+                                  am(oxc, oyc, c, n)[1] == y % sh,
+                              g(oxc, oyc, c, n), 0.0f);
+    f["d_in0"] = d_in;
+    return;
+  }
   // Every window that covers input (x, y): tap (kx, ky) of window ((x + p - kx) / s, ...).
   RDom r(0, node.kernel_w, 0, node.kernel_h, "r_window");
   Expr u = x + node.pad_w - r.x, v = y + node.pad_h - r.y;
@@ -53,7 +68,6 @@ void pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
   } else {
     share = select(covers, g(oxc, oyc, c, n), 0.0f) / float(node.kernel_w * node.kernel_h);
   }
-  Func d_in(name + "_d_in0");
   d_in(x, y, c, n) = sum(share);
   f["d_in0"] = d_in;
   (void)in;
