@@ -26,6 +26,11 @@ struct Policy {
   TailStrategy tail(const Func& f) const {
     return outputs.count(f.name()) ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
   }
+  // Several nodes can reach one Func (a conv's d_out is its consumer's d_in): the first
+  // to claim it schedules it.
+  mutable std::set<std::string> scheduled;
+  bool claim(const Func& f) const { return scheduled.insert(f.name()).second; }
+
   // Output buffers get their per-sample extents fixed, so that loops over channels can
   // be unrolled as they are for intermediates.
   void bound_output(Func f, Shape s) const {
@@ -38,6 +43,7 @@ struct Policy {
 // Materialize f (dims of shape s, then n) with n innermost in memory and in the
 // vector loop; parallel over the outermost non-batch dim.
 void batch_major(Func f, Shape s, const Policy& p) {
+  if (!p.claim(f)) return;
   const auto& d = dims();
   const TailStrategy tail = p.tail(f);
   p.bound_output(f, s);
@@ -69,6 +75,7 @@ Stage reduction_outside(Stage st, std::vector<Var> inner, std::vector<Var> outer
 // acc(args..., n) with pure init and one update: computed per output tile, the batch
 // vector innermost, all output channels of a pixel kept in registers (unrolled).
 void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
+  if (!p.claim(out)) return;
   const auto& d = dims();
   const TailStrategy tail = p.tail(out);
   p.bound_output(out, s);
@@ -106,28 +113,47 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
 
 // A reduction over the batch and pixels into a small tensor (weight and bias
 // gradients). Lanes hold per-sample partial sums (rfactor over the batch), folded at
-// the end; `tile` values of the innermost dim share each loaded gradient vector and
-// stay in registers while the reduction runs.
-void batch_reduction(Func f, const Policy& p, int tile) {
+// the end. A tile of `inner` values of the innermost dim by `outer` values of the
+// outermost stays in registers while the reduction runs: each loaded gradient vector
+// serves `inner` accumulators and each loaded input vector `outer` of them.
+void batch_reduction(Func f, const Policy& p, int inner, int outer = 1) {
   f.compute_root();
   std::vector<RVar> rvars;
   for (const auto& rv : f.update().get_schedule().rvars()) rvars.push_back(RVar(rv.var));
   // The batch is the last RVar in every batch reduction the ops write.
   RVar rn = rvars.back(), rno("rno"), rni("rni");
-  Var lane("lane"), vo("vo"), vi("vi");
+  Var lane("lane"), vo("vo"), vi("vi"), lo("lo"), li("li");
   const std::vector<Var> pure = f.args();
+  const bool two_way = outer > 1 && pure.size() > 1;
   Func partial = f.update().split(rn, rno, rni, p.lanes, TailStrategy::GuardWithIf).rfactor(rni, lane);
   // The fold: sum the lanes of each tile; parallel over the outermost dim.
-  Stage fold = f.update().split(pure[0], vo, vi, tile, TailStrategy::GuardWithIf);
-  if (pure.size() > 1) fold.parallel(pure.back());
-  else fold.parallel(vo);
+  Stage fold = f.update().split(pure[0], vo, vi, inner, TailStrategy::GuardWithIf);
+  if (two_way) {
+    fold.split(pure.back(), lo, li, outer, TailStrategy::GuardWithIf);
+    std::vector<VarOrRVar> order{vi, li, vo};  // the lanes stay innermost
+    for (std::size_t k = 1; k + 1 < pure.size(); ++k) order.push_back(pure[k]);
+    order.push_back(lo);
+    fold.reorder(order).parallel(lo);
+  } else if (pure.size() > 1) {
+    fold.parallel(pure.back());
+  } else {
+    fold.parallel(vo);
+  }
   partial.compute_at(f, vo);
+  std::vector<Var> storage{lane};
+  storage.insert(storage.end(), pure.begin(), pure.end());
+  partial.reorder_storage(storage);  // whole vectors of lanes: no strided accumulators
   partial.vectorize(lane).unroll(pure[0]);
   std::vector<VarOrRVar> order{lane, pure[0]};
+  if (two_way) order.push_back(pure.back());
   for (std::size_t k = 0; k + 1 < rvars.size(); ++k) order.push_back(rvars[k]);
   order.push_back(rno);
-  for (std::size_t k = 1; k < pure.size(); ++k) order.push_back(pure[k]);
-  partial.update().reorder(order).vectorize(lane).unroll(pure[0]);
+  for (std::size_t k = 1; k + (two_way ? 1 : 0) < pure.size(); ++k) order.push_back(pure[k]);
+  Stage acc = partial.update().reorder(order).vectorize(lane).unroll(pure[0]);
+  if (two_way) {
+    partial.unroll(pure.back());
+    acc.unroll(pure.back());
+  }
 }
 
 // d_weight(i, o) = sum_n in(i, n) g(o, n): a matrix product with the batch as its
@@ -158,8 +184,12 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       if (padded) batch_major(f["padded"], in_shape, p);
       accumulate_in_registers(f["out"], f["acc"], node.shape, p);
       if (has("d_weight")) {
+        // The gradient reaching the conv (often ReLU's mask times the pool's adjoint) is
+        // read by three reductions: computed once.
+        batch_major(f["d_out"], node.shape, p);
         batch_major(f["d_out_upsampled"], node.shape, p);
-        batch_reduction(f["d_weight"], p, node.kernel_w);
+        // kernel_w x 4 output channels: up to 28 accumulators, 9 loads per 20 FMAs at 5x5.
+        batch_reduction(f["d_weight"], p, std::min(node.kernel_w, 7), node.kernel_w <= 5 ? 4 : 3);
         batch_reduction(f["d_bias"], p, 8);
         accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
       }
@@ -193,7 +223,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
     default:
       break;  // activations, add, concat: inlined into their consumers
   }
-  if (has("d_out") && node.op != Op::softmax_cross_entropy) {
+  if (has("d_out") && node.op != Op::softmax_cross_entropy && node.op != Op::conv2d) {
     // A sum of several consumers' adjoints is worth materializing once.
     Func d_out = f["d_out"];
     if (d_out.name() == gen::func_name(node.name, "d_out")) batch_major(d_out, node.shape, p);
@@ -204,7 +234,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
 
 void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
               const EntryOutputs& outputs, const Target& target) {
-  Policy p{target.natural_vector_size<float>(), {}};
+  Policy p{target.natural_vector_size<float>(), {}, {}};
   for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
   const auto& d = dims();
   batch_major(lowered.nodes[0]["out"], model.input_shape(), p);

@@ -39,6 +39,12 @@ inline constexpr auto concat_inner = checked<model("concat_inner", input(3, 6, 6
     concat(conv2d(2, 1), sequence(conv2d(2, 3, pad(1)), relu), max_pool(3, stride(1), pad(1))),
     conv2d(2, 1), relu, flatten, dense(4), softmax_cross_entropy)>;
 
+// Ops whose adjoints meet: a conv read straight by a tiling max_pool (the pool's d_in is
+// the conv's d_out, which both schedule), and a conv read by a residual add and a conv.
+inline constexpr auto conv_pool_direct = checked<model("conv_pool_direct", input(2, 8, 8),
+    conv2d(3, 3, pad(1)), max_pool(2), conv2d(3, 3, pad(1)),
+    residual(sequence(conv2d(3, 3, pad(1)))), flatten, dense(3), softmax_cross_entropy)>;
+
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
@@ -71,6 +77,7 @@ const std::vector<ModelCase> model_cases = {
     {"residual identity + residual with 1x1 s2 projection", &view_of<models::residual_inner>},
     {"concat of conv 1x1, conv 3x3 + relu, max_pool 3 s1 p1", &view_of<models::concat_inner>},
     {"mlp: flat input, dense, relu, dense, sigmoid, dense", &view_of<models::mlp>},
+    {"conv read straight by max_pool 2, conv read by a residual", &view_of<models::conv_pool_direct>},
     {"residual reading the model input", &view_of<models::residual_at_input>},
     {"concat reading the model input", &view_of<models::concat_at_input>},
 };
