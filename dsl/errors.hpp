@@ -19,6 +19,7 @@ enum class Problem : unsigned char {
   missing_input,
   conv2d_expects_an_image,
   pool_expects_an_image,
+  global_avg_pool_expects_an_image,
   window_larger_than_padded_input,
   dense_expects_a_flat_input,
   loss_expects_flat_logits,
@@ -84,6 +85,10 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         n.shape = shape(n.op == Op::conv2d ? n.units : in.channels(), h, w);
         break;
       }
+      case Op::global_avg_pool:
+        if (!in.is_image()) return fail(Problem::global_avg_pool_expects_an_image, i, n, in);
+        n.shape = shape(in.channels());
+        break;
       case Op::dense:
         if (!in.is_flat()) return fail(Problem::dense_expects_a_flat_input, i, n, in);
         if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
@@ -95,6 +100,9 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
       case Op::relu:
       case Op::sigmoid:
       case Op::tanh:
+      case Op::leaky_relu:
+      case Op::elu:
+      case Op::prelu:
         n.shape = in;
         break;
       case Op::add:
@@ -143,6 +151,8 @@ template <int Layer, Label Name, Shape Got>
 struct conv2d_expects_an_image_input { static_assert(Layer < 0, "conv2d: expects a (C, H, W) input; do not flatten before it"); };
 template <int Layer, Label Name, Shape Got>
 struct pooling_expects_an_image_input { static_assert(Layer < 0, "max_pool/avg_pool: expects a (C, H, W) input; do not flatten before it"); };
+template <int Layer, Label Name, Shape Got>
+struct global_avg_pool_expects_an_image_input { static_assert(Layer < 0, "global_avg_pool: expects a (C, H, W) input and gives (C) itself; do not flatten before it"); };
 template <int Layer, Label Name, Shape Got, Shape Window>
 struct window_larger_than_padded_input { static_assert(Layer < 0, "conv2d/pool: the window does not fit the (padded) input; pad more, use a smaller kernel, or drop an earlier pooling"); };
 template <int Layer, Label Name, Shape Got>
@@ -170,6 +180,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::missing_input) (void)layer_has_no_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::conv2d_expects_an_image) (void)conv2d_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::pool_expects_an_image) (void)pooling_expects_an_image_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::global_avg_pool_expects_an_image) (void)global_avg_pool_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::window_larger_than_padded_input) (void)window_larger_than_padded_input<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::dense_expects_a_flat_input) (void)dense_expects_a_flat_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::loss_expects_flat_logits) (void)softmax_cross_entropy_expects_flat_logits<L, E.name, E.got>{};

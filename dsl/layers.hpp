@@ -18,6 +18,10 @@ enum class Op : unsigned char {
   relu,
   sigmoid,
   tanh,
+  leaky_relu,  // out = x > 0 ? x : alpha x (alpha: the negative slope)
+  elu,         // out = x > 0 ? x : alpha (e^x - 1)
+  prelu,       // leaky_relu with a learned slope per channel (parameter "<name>.weight")
+  global_avg_pool,  // (C, H, W) -> (C): the mean over H x W of each channel
   add,     // elementwise sum of two nodes of the same shape (residual connections)
   concat,  // channel concatenation of image nodes with the same H and W
   softmax_cross_entropy,
@@ -34,6 +38,10 @@ constexpr std::string_view op_name(Op op) {
     case Op::relu: return "relu";
     case Op::sigmoid: return "sigmoid";
     case Op::tanh: return "tanh";
+    case Op::leaky_relu: return "leaky_relu";
+    case Op::elu: return "elu";
+    case Op::prelu: return "prelu";
+    case Op::global_avg_pool: return "global_avg_pool";
     case Op::add: return "add";
     case Op::concat: return "concat";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
@@ -54,9 +62,10 @@ constexpr bool is_loss(Op op) { return op == Op::softmax_cross_entropy; }
 
 // How a weight tensor starts. Biases always start at zero.
 enum class Init : unsigned char {
-  he,      // normal, std sqrt(2 / fan_in): for layers followed by ReLU
-  xavier,  // normal, std sqrt(2 / (fan_in + fan_out))
+  he,        // normal, std sqrt(2 / fan_in): for layers followed by ReLU
+  xavier,    // normal, std sqrt(2 / (fan_in + fan_out))
   zeros,
+  constant,  // every element Parameter::init_value (prelu's slopes: Node::alpha)
 };
 
 inline constexpr int no_input = -1;
@@ -76,6 +85,8 @@ struct Node {
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
   Init init = Init::he;
+  // leaky_relu: the negative slope; elu: alpha; prelu: the slopes' initial value.
+  float alpha = 0.0f;
   // Filled in by shape inference: the per-sample output shape.
   Shape shape{};
 
@@ -149,5 +160,19 @@ inline constexpr Node relu{.op = Op::relu};
 inline constexpr Node sigmoid{.op = Op::sigmoid};
 inline constexpr Node tanh{.op = Op::tanh};
 inline constexpr Node softmax_cross_entropy{.op = Op::softmax_cross_entropy};
+
+// Activations with a constant, as PyTorch's defaults: leaky_relu() is nn.LeakyReLU()
+// (slope 0.01), leaky_relu(0.2f) nn.LeakyReLU(0.2); elu() is nn.ELU() (alpha 1).
+constexpr Node leaky_relu(float negative_slope = 0.01f) {
+  return Node{.op = Op::leaky_relu, .alpha = negative_slope};
+}
+constexpr Node elu(float alpha = 1.0f) { return Node{.op = Op::elu, .alpha = alpha}; }
+// nn.PReLU(num_parameters=C, init): one learned slope per channel (per feature of a
+// flat input), weight [C], every slope starting at `init`.
+constexpr Node prelu(float init = 0.25f) {
+  return Node{.op = Op::prelu, .init = Init::constant, .alpha = init};
+}
+// (C, H, W) -> (C): nn.AdaptiveAvgPool2d(1) followed by flatten.
+inline constexpr Node global_avg_pool{.op = Op::global_avg_pool};
 
 }  // namespace kiln

@@ -73,7 +73,7 @@ namespace detail {
 
 template <int N>
 constexpr void name_layers(Model<N>& m) {
-  std::array<int, 16> seen{};  // per Op: how many were named so far
+  std::array<int, 32> seen{};  // per Op: how many were named so far
   for (Node& n : m.nodes) {
     int& k = seen[static_cast<int>(n.op)];
     ++k;

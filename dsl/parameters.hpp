@@ -10,10 +10,11 @@ enum class ParameterRole : unsigned char { weight, bias };
 
 struct Parameter {
   Label name{};        // "conv1.weight"
-  Shape shape{};       // PyTorch order: conv OIHW, dense [out, in], bias [out]
+  Shape shape{};       // PyTorch order: conv OIHW, dense [out, in], bias [out], prelu [C]
   long long offset = 0;  // in floats, into the flat buffer
   ParameterRole role = ParameterRole::weight;
   Init init = Init::zeros;
+  float init_value = 0.0f;  // Init::constant: every element's starting value
   int node = -1;       // index of the node that owns it; -1 marks an unused table slot
   int fan_in = 0, fan_out = 0;
 
@@ -21,9 +22,10 @@ struct Parameter {
   friend constexpr bool operator==(const Parameter&, const Parameter&) = default;
 };
 
-// How many parameter tensors an op owns.
+// How many parameter tensors an op owns: weight and bias, or prelu's weight alone.
 constexpr int parameter_tensors(Op op) {
-  return (op == Op::conv2d || op == Op::dense) ? 2 : 0;
+  if (op == Op::conv2d || op == Op::dense) return 2;
+  return op == Op::prelu ? 1 : 0;
 }
 // Table capacity for a model of n nodes.
 constexpr std::size_t parameter_slots(int n) { return std::size_t(2 * n); }
@@ -41,6 +43,9 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
     p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
     p.fan_in = c * kh * kw;
     p.fan_out = node.units * kh * kw;
+  } else if (node.op == Op::prelu) {  // one slope per channel, or per feature of a flat input
+    p.shape = shape(in.is_image() ? in.channels() : in[0]);
+    p.fan_in = p.fan_out = 1;  // each slope scales one value
   } else {  // dense
     const int f = in[0];
     p.shape = t == 0 ? shape(node.units, f) : shape(node.units);
@@ -48,6 +53,7 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
     p.fan_out = node.units;
   }
   p.init = t == 0 ? node.init : Init::zeros;
+  if (p.init == Init::constant) p.init_value = node.alpha;
   return p;
 }
 

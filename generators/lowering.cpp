@@ -64,7 +64,11 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::flatten: ops::flatten_forward(node, in[0], f); break;
     case Op::relu:
     case Op::sigmoid:
-    case Op::tanh: ops::activation_forward(node, in[0], f); break;
+    case Op::tanh:
+    case Op::leaky_relu:
+    case Op::elu: ops::activation_forward(node, in[0], f); break;
+    case Op::prelu: ops::prelu_forward(node, in[0], params[0], f); break;
+    case Op::global_avg_pool: ops::global_avg_pool_forward(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_forward(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
@@ -82,7 +86,11 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::flatten: ops::flatten_adjoint(node, in[0], f); break;
     case Op::relu:
     case Op::sigmoid:
-    case Op::tanh: ops::activation_adjoint(node, in[0], f); break;
+    case Op::tanh:
+    case Op::leaky_relu:
+    case Op::elu: ops::activation_adjoint(node, in[0], f); break;
+    case Op::prelu: ops::prelu_adjoint(node, in[0], params[0], ctx, f); break;
+    case Op::global_avg_pool: ops::global_avg_pool_adjoint(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_adjoint(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;

@@ -3,6 +3,7 @@
 #include "runtime/error.hpp"
 #include "runtime/random.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kiln {
@@ -30,6 +31,10 @@ void Parameters::initialize(uint64_t seed) {
     if (p.init == Init::he) stddev = std::sqrt(2.0 / p.fan_in);
     if (p.init == Init::xavier) stddev = std::sqrt(2.0 / (p.fan_in + p.fan_out));
     float* v = values_.data() + p.offset;
+    if (p.init == Init::constant) {
+      std::fill(v, v + p.size(), p.init_value);
+      continue;
+    }
     for (long long k = 0; k < p.size(); ++k) v[k] = float(stddev * standard_normal(rng));
   }
 }

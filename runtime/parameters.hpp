@@ -16,7 +16,8 @@ class Parameters {
  public:
   explicit Parameters(const ModelView& model);
 
-  // Weights drawn from the table's initializers (He or Xavier normal), biases zero.
+  // Weights drawn from the table's initializers (He or Xavier normal, or a constant such
+  // as prelu's 0.25), biases zero.
   void initialize(uint64_t seed);
   // Every tensor of the table must be present with its shape and hold finite values;
   // other tensors (BN's num_batches_tracked, optimizer state) are ignored.

@@ -215,13 +215,20 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
     case Op::flatten:
       batch_major(f["out"], node.shape, p);
       break;
+    case Op::global_avg_pool:
+      batch_major(f["out"], node.shape, p);
+      if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
+      break;
+    case Op::prelu:  // out and d_in0 inline like relu's; the slopes' gradient is a reduction
+      if (has("d_weight")) batch_reduction(f["d_weight"], p, 8);
+      break;
     case Op::softmax_cross_entropy:
       f["max"].compute_root().vectorize(dims().n, p.lanes);
       f["logsumexp"].compute_root().vectorize(dims().n, p.lanes);
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     default:
-      break;  // activations, add, concat: inlined into their consumers
+      break;  // activations (leaky_relu, elu too), add, concat: inlined into their consumers
   }
   if (has("d_out") && node.op != Op::softmax_cross_entropy && node.op != Op::conv2d) {
     // A sum of several consumers' adjoints is worth materializing once.

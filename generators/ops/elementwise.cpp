@@ -3,6 +3,9 @@
 //   relu      out = max(in, 0)           d_in = d_out where in > 0 (0 at in = 0, as PyTorch)
 //   sigmoid   out = 1 / (1 + e^-in)      d_in = d_out out (1 - out)
 //   tanh      out = tanh(in)             d_in = d_out (1 - out^2)
+//   leaky_relu out = in > 0 ? in : a in  d_in = d_out (in > 0 ? 1 : a)      a = Node::alpha
+//   elu       out = in > 0 ? in : a (e^in - 1)
+//                                        d_in = d_out (in > 0 ? 1 : out + a) a = Node::alpha
 //   add       out = a + b (same shape)   d_a = d_b = d_out
 //   concat    out = [a; b; ...] along channels; d_k = d_out's slice of input k
 #include "generators/ops/ops.hpp"
@@ -40,8 +43,11 @@ void activation_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
   const std::vector<Var> args = dims().of(in.shape);
   Expr v = in.f(args);
   Func out(func_name(node.name));
+  const float a = node.alpha;
   if (op == Op::relu) out(args) = max(v, 0.0f);
   else if (op == Op::sigmoid) out(args) = 1.0f / (1.0f + exp(-v));
+  else if (op == Op::leaky_relu) out(args) = select(v > 0.0f, v, a * v);
+  else if (op == Op::elu) out(args) = select(v > 0.0f, v, a * (exp(v) - 1.0f));
   else out(args) = Halide::tanh(v);
   f["out"] = out;
 }
@@ -51,8 +57,12 @@ void activation_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
   const std::vector<Var> args = dims().of(in.shape);
   Expr g = f["d_out"](args), out = f["out"](args);
   Func d_in(func_name(node.name, "d_in0"));
-  if (op == Op::relu) d_in(args) = select(in.f(args) > 0.0f, g, 0.0f);
+  const float a = node.alpha;
+  Expr positive = in.f(args) > 0.0f;
+  if (op == Op::relu) d_in(args) = select(positive, g, 0.0f);
   else if (op == Op::sigmoid) d_in(args) = g * out * (1.0f - out);
+  else if (op == Op::leaky_relu) d_in(args) = select(positive, g, a * g);
+  else if (op == Op::elu) d_in(args) = select(positive, g, g * (out + a));
   else d_in(args) = g * (1.0f - out * out);
   f["d_in0"] = d_in;
 }

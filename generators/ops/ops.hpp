@@ -20,6 +20,12 @@ void flatten_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 void activation_forward(const Node&, const Tensor& in, NodeFuncs&);
 void activation_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
+void prelu_forward(const Node&, const Tensor& in, const Func& w, NodeFuncs&);
+void prelu_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
+
+void global_avg_pool_forward(const Node&, const Tensor& in, NodeFuncs&);
+void global_avg_pool_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+
 void merge_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
 void merge_adjoint(const Node&, std::span<const Tensor> in, NodeFuncs&);
 

@@ -6,6 +6,10 @@
 // Adjoint: each output's gradient goes back to the inputs of its window: for max, all
 // of it to the first maximum in row-major window order (as PyTorch picks it); for avg,
 // 1 / (KH KW) of it to each. Overlapping windows add up.
+//
+// global_avg_pool — the mean of each channel over the whole image, flattened.
+//   in (C, H, W) -> out (C): out(c, n) = sum_{y, x} in(x, y, c, n) / (H W); no parameters.
+//   d_in(x, y, c, n) = d_out(c, n) / (H W)
 #include "generators/ops/ops.hpp"
 
 namespace kiln::gen::ops {
@@ -71,6 +75,24 @@ void pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
   d_in(x, y, c, n) = sum(share);
   f["d_in0"] = d_in;
   (void)in;
+}
+
+void global_avg_pool_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  const int W = in.shape.width(), H = in.shape.height();
+  RDom r(0, W, 0, H, "r_image");
+  Func out(func_name(node.name));
+  out(i, n) = sum(in.f(r.x, r.y, i, n)) / float(W * H);
+  f["out"] = out;
+}
+
+void global_avg_pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
+  const auto& [x, y, c, i, n] = dims();
+  const int W = in.shape.width(), H = in.shape.height();
+  Func g = f["d_out"];
+  Func d_in(func_name(node.name, "d_in0"));
+  d_in(x, y, c, n) = g(c, n) / float(W * H);
+  f["d_in0"] = d_in;
 }
 
 }  // namespace kiln::gen::ops

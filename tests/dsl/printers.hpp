@@ -34,6 +34,7 @@ struct StringMaker<kiln::Problem> {
       case missing_input: return "missing_input";
       case conv2d_expects_an_image: return "conv2d_expects_an_image";
       case pool_expects_an_image: return "pool_expects_an_image";
+      case global_avg_pool_expects_an_image: return "global_avg_pool_expects_an_image";
       case window_larger_than_padded_input: return "window_larger_than_padded_input";
       case dense_expects_a_flat_input: return "dense_expects_a_flat_input";
       case loss_expects_flat_logits: return "loss_expects_flat_logits";
@@ -41,6 +42,7 @@ struct StringMaker<kiln::Problem> {
       case add_inputs_differ: return "add_inputs_differ";
       case concat_needs_images_of_one_size: return "concat_needs_images_of_one_size";
       case non_positive_size: return "non_positive_size";
+      case duplicate_name: return "duplicate_name";
     }
     return "Problem(" + std::to_string(int(p)) + ")";
   }

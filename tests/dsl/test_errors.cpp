@@ -26,6 +26,8 @@ static_assert(model("t", input(1, 28, 28), flatten, conv2d(6, 5)).error ==
               error(Problem::conv2d_expects_an_image, 2, "conv1", shape(784)));
 static_assert(model("t", input(10), avg_pool(2)).error ==
               error(Problem::pool_expects_an_image, 1, "avg_pool1", shape(10)));
+static_assert(model("t", input(3, 4, 4), flatten, global_avg_pool).error ==
+              error(Problem::global_avg_pool_expects_an_image, 2, "global_avg_pool1", shape(48)));
 static_assert(model("t", input(1, 28, 28), conv2d(6, 5), max_pool(2), dense(10)).error ==
               error(Problem::dense_expects_a_flat_input, 3, "fc1", shape(6, 12, 12)));
 static_assert(model("t", input(3, 8, 8), conv2d(10, 8), softmax_cross_entropy).error ==

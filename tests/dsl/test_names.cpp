@@ -55,6 +55,22 @@ static_assert(dense(3).initialized(Init::xavier).init == Init::xavier);
 static_assert(dense(3, Init::zeros).init == Init::zeros);
 static_assert(dense(3).init == Init::he);  // the default
 
+// Activations with a constant: PyTorch's defaults, or the value given.
+static_assert(leaky_relu().op == Op::leaky_relu && leaky_relu().alpha == 0.01f);
+static_assert(leaky_relu(0.2f).alpha == 0.2f);
+static_assert(elu().op == Op::elu && elu().alpha == 1.0f);
+static_assert(elu(0.5f).alpha == 0.5f);
+static_assert(prelu().op == Op::prelu && prelu().alpha == 0.25f && prelu().init == Init::constant);
+static_assert(prelu(0.1f).alpha == 0.1f);
+// Their default names follow the op, numbered per op.
+constexpr auto activations = model("t", input(2, 4, 4), leaky_relu(), elu(), prelu(), prelu(),
+                                   global_avg_pool);
+static_assert(activations[1].name == Label("leaky_relu1"));
+static_assert(activations[2].name == Label("elu1"));
+static_assert(activations[4].name == Label("prelu2"));
+static_assert(activations[5].name == Label("global_avg_pool1"));
+static_assert(activations.parameter_table()[1].name == Label("prelu2.weight"));
+
 // Label: the fixed-capacity name type.
 static_assert(Label("fc1").view() == "fc1" && Label("fc1").size() == 3);
 static_assert(Label().empty() && !Label("a").empty());

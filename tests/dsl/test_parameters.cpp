@@ -1,5 +1,5 @@
 // The parameter table: PyTorch names and shapes, offsets into one flat buffer, counts.
-// conv2d owns F_h * F_w * C * K + K floats, dense F * K + K; nothing else owns any.
+// conv2d owns F_h * F_w * C * K + K floats, dense F * K + K, prelu C; nothing else owns any.
 // LeNet-5's table is written out in full as its PyTorch twin's state_dict lists it.
 #include <catch2/catch.hpp>
 
@@ -33,6 +33,27 @@ constexpr auto no_parameters = model("t", input(3, 8, 8), relu, max_pool(2), avg
 static_assert(no_parameters.error == ShapeError{});
 static_assert(no_parameters.parameter_tensor_count() == 0);
 static_assert(no_parameters.parameter_count() == 0);
+
+// prelu: one slope per channel (C), or per feature of a flat input (F), starting at its
+// init (PyTorch's nn.PReLU(num_parameters, init=0.25)); no bias.
+static_assert(model("t", input(5, 7, 3), prelu()).parameter_count() == 5);
+static_assert(model("t", input(9), prelu()).parameter_count() == 9);
+static_assert(model("t", input(1, 8, 8), conv2d(6, 3), prelu()).parameter_count() == 60 + 6);
+constexpr auto prelu_model = model("t", input(1, 8, 8), conv2d(6, 3), prelu(), global_avg_pool,
+                                   prelu(0.1f));
+static_assert(prelu_model.parameter_tensor_count() == 4);
+constexpr auto prelu_table = prelu_model.parameter_table();
+static_assert(prelu_table[2].name == Label("prelu1.weight") && prelu_table[2].shape == shape(6) &&
+              prelu_table[2].offset == 60 && prelu_table[2].node == 2 &&
+              prelu_table[2].role == ParameterRole::weight &&
+              prelu_table[2].init == Init::constant && prelu_table[2].init_value == 0.25f);
+static_assert(prelu_table[3].name == Label("prelu2.weight") && prelu_table[3].shape == shape(6) &&
+              prelu_table[3].offset == 66 && prelu_table[3].init_value == 0.1f);
+// Other weights keep no constant.
+static_assert(prelu_table[0].init == Init::he && prelu_table[0].init_value == 0.0f);
+// The other new ops own nothing.
+static_assert(model("t", input(3, 8, 8), leaky_relu(), elu(), global_avg_pool, leaky_relu(0.2f))
+                  .parameter_count() == 0);
 
 // PyTorch shapes: conv OIHW, dense [out, in], bias [out].
 constexpr auto conv_table = model("t", input(3, 20, 30), conv2d(16, kernel(3, 5))).parameter_table();

@@ -51,6 +51,13 @@ static_assert(after(input(6, 14, 14), relu) == shape(6, 14, 14));
 static_assert(after(input(7), sigmoid) == shape(7));
 static_assert(after(input(3, 2, 2), kiln::tanh) == shape(3, 2, 2));
 static_assert(after(input(10), softmax_cross_entropy) == shape(1));
+static_assert(after(input(6, 14, 14), leaky_relu()) == shape(6, 14, 14));
+static_assert(after(input(7), elu(0.5f)) == shape(7));
+static_assert(after(input(5, 3, 2), prelu()) == shape(5, 3, 2));
+static_assert(after(input(9), prelu()) == shape(9));
+// global_avg_pool: (C, H, W) -> (C), flat, whatever H and W are.
+static_assert(after(input(6, 14, 12), global_avg_pool) == shape(6));
+static_assert(after(input(3, 1, 1), global_avg_pool) == shape(3));
 
 // Shape itself.
 static_assert(shape(16, 5, 5).elements() == 400);

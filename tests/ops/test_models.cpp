@@ -45,6 +45,12 @@ inline constexpr auto conv_pool_direct = checked<model("conv_pool_direct", input
     conv2d(3, 3, pad(1)), max_pool(2), conv2d(3, 3, pad(1)),
     residual(sequence(conv2d(3, 3, pad(1)))), flatten, dense(3), softmax_cross_entropy)>;
 
+// Every activation with a constant and global_avg_pool: prelu's slopes are learned per
+// channel; leaky_relu and elu with non-default constants, so a constant dropped shows.
+inline constexpr auto slopes_and_gap = checked<model("slopes_and_gap", input(2, 7, 6),
+    conv2d(4, 3, pad(1)), prelu(), conv2d(5, 3, stride(2)), leaky_relu(0.2f), global_avg_pool,
+    dense(6), elu(0.7f), prelu(), dense(3), softmax_cross_entropy)>;
+
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
@@ -78,6 +84,8 @@ const std::vector<ModelCase> model_cases = {
     {"concat of conv 1x1, conv 3x3 + relu, max_pool 3 s1 p1", &view_of<models::concat_inner>},
     {"mlp: flat input, dense, relu, dense, sigmoid, dense", &view_of<models::mlp>},
     {"conv read straight by max_pool 2, conv read by a residual", &view_of<models::conv_pool_direct>},
+    {"conv, prelu, conv s2, leaky_relu(0.2), global_avg_pool, dense, elu(0.7), prelu (flat), dense",
+     &view_of<models::slopes_and_gap>},
     {"residual reading the model input", &view_of<models::residual_at_input>},
     {"concat reading the model input", &view_of<models::concat_at_input>},
 };
@@ -110,11 +118,13 @@ Halide::Pipeline forward_entry(const ModelView& view, EntryInputs& in, const Hal
 
 // Weights U(-1, 1) sqrt(6 / fan_in) (He uniform), biases U(-0.1, 0.1): activations and
 // gradients of order one, so that float32 rounding and finite-difference noise stay
-// small next to the gradients even down at the input.
+// small next to the gradients even down at the input. prelu's slopes (a constant
+// init) are U(-1, 1): different per channel, so a slope read for the wrong channel shows.
 std::vector<double> random_parameters(const ModelView& view, std::mt19937& rng) {
   std::vector<double> flat(view.parameter_count);
   for (const Parameter& p : view.parameters) {
-    const double scale = p.role == ParameterRole::weight ? std::sqrt(6.0 / p.fan_in) : 0.1;
+    const double scale = p.init == Init::constant ? 1.0
+                         : p.role == ParameterRole::weight ? std::sqrt(6.0 / p.fan_in) : 0.1;
     const Tensor t = random_tensor({int(p.size())}, rng, Data::uniform, scale);
     std::copy(t.data.begin(), t.data.end(), flat.begin() + p.offset);
   }

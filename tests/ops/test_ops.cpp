@@ -1,5 +1,5 @@
 // Every op's lowering, one line each: forward against the double reference, adjoints
-// (w.r.t. every input, the weight and the bias) against central differences of the double
+// (w.r.t. every input, the weight and the bias, where the op has them) against central differences of the double
 // objective sum(out * R), where R is the random d_out fed to the adjoint (for the loss:
 // of the loss itself). The lowered Funcs run through Halide's JIT with nothing but
 // compute_root, so these tests judge the algorithm alone; test_models.cpp runs whole
@@ -60,6 +60,14 @@ const std::vector<OpCase> op_cases = {
     {"sigmoid flat", sigmoid, {shape(9)}, Data::wide},
     {"tanh image", kiln::tanh, {shape(2, 3, 4)}, Data::wide},
     {"tanh flat", kiln::tanh, {shape(9)}, Data::wide},
+    {"leaky_relu() image", leaky_relu(), {shape(2, 3, 4)}, Data::away_from_zero},
+    {"leaky_relu(0.2) flat", leaky_relu(0.2f), {shape(9)}, Data::away_from_zero},
+    {"elu() image", elu(), {shape(2, 3, 4)}, Data::away_from_zero},
+    {"elu(0.5) flat", elu(0.5f), {shape(9)}, Data::away_from_zero},
+    {"prelu image", prelu(), {shape(3, 4, 5)}, Data::away_from_zero},
+    {"prelu flat", prelu(), {shape(7)}, Data::away_from_zero},
+    {"global_avg_pool", global_avg_pool, {shape(3, 5, 4)}},
+    {"global_avg_pool, 1x1 image", global_avg_pool, {shape(4, 1, 1)}},
     {"add image", add_node, {shape(2, 3, 4), shape(2, 3, 4)}},
     {"add flat", add_node, {shape(5), shape(5)}},
     {"concat 2 inputs", concat_node, {shape(2, 3, 4), shape(3, 3, 4)}},
@@ -137,7 +145,7 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   gen::lower_adjoint(node, in, views, ctx, f);
   p.roles.push_back("out");
   for (std::size_t k = 0; k < in.size(); ++k) p.roles.push_back("d_in" + std::to_string(k));
-  if (!params.empty()) p.roles.insert(p.roles.end(), {"d_weight", "d_bias"});
+  for (const Parameter& q : params) p.roles.push_back(q.role == ParameterRole::weight ? "d_weight" : "d_bias");
   // Every Func of the node at root: the simplest schedule, so each is checked as written
   // and the JIT has small loop nests to compile (inlining everything compiles slowly).
   for (auto& [role, func] : f.funcs) func.compute_root();
@@ -181,8 +189,8 @@ void check_op(const OpCase& c, int case_index) {
       std::vector<const Tensor*> ptrs;
       for (const Tensor& t : in) ptrs.push_back(&t);
       if (loss) return reference::softmax_cross_entropy(in[0], labels);
-      return reference::dot(reference::forward(node, ptrs, w.empty() ? nullptr : &w[0],
-                                               w.empty() ? nullptr : &w[1]), R);
+      return reference::dot(reference::forward(node, ptrs, w.size() > 0 ? &w[0] : nullptr,
+                                               w.size() > 1 ? &w[1] : nullptr), R);
     };
 
     // Bind the inputs; every output starts as NaN.
@@ -206,7 +214,7 @@ void check_op(const OpCase& c, int case_index) {
     for (const Tensor& t : in) ptrs.push_back(&t);
     const std::vector<double> want =
         loss ? std::vector<double>{reference::softmax_cross_entropy(in[0], labels)}
-             : reference::forward(node, ptrs, w.empty() ? nullptr : &w[0], w.empty() ? nullptr : &w[1]).data;
+             : reference::forward(node, ptrs, w.size() > 0 ? &w[0] : nullptr, w.size() > 1 ? &w[1] : nullptr).data;
     compare(tag + "out", got(0), want, Metric::elementwise, forward_tolerance);
 
     // Adjoints w.r.t. each input, then the weight and the bias.

@@ -12,7 +12,7 @@ inline Window window_of(const Node& n) {
 }
 
 // The value of a node that is not a loss, from its inputs (batch first) and, for conv2d
-// and dense, its weight and bias in PyTorch layout.
+// and dense, its weight and bias in PyTorch layout (prelu: its weight alone).
 inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
                       const Tensor* weight = nullptr, const Tensor* bias = nullptr) {
   switch (node.op) {
@@ -24,6 +24,10 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
     case Op::relu: return relu(*in[0]);
     case Op::sigmoid: return sigmoid(*in[0]);
     case Op::tanh: return tanh(*in[0]);
+    case Op::leaky_relu: return leaky_relu(*in[0], node.alpha);
+    case Op::elu: return elu(*in[0], node.alpha);
+    case Op::prelu: return prelu(*in[0], *weight);
+    case Op::global_avg_pool: return global_avg_pool(*in[0]);
     case Op::add: return add(*in[0], *in[1]);
     case Op::concat: return concat(in);
     case Op::input:

@@ -166,6 +166,44 @@ inline Tensor sigmoid(const Tensor& in) {
   return map(in, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
 }
 inline Tensor tanh(const Tensor& in) { return map(in, [](double v) { return std::tanh(v); }); }
+// nn.LeakyReLU(negative_slope): v > 0 ? v : slope v.
+inline Tensor leaky_relu(const Tensor& in, double slope) {
+  return map(in, [&](double v) { return v > 0 ? v : slope * v; });
+}
+// nn.ELU(alpha): v > 0 ? v : alpha (e^v - 1).
+inline Tensor elu(const Tensor& in, double alpha) {
+  return map(in, [&](double v) { return v > 0 ? v : alpha * std::expm1(v); });
+}
+
+// nn.PReLU(num_parameters=C): in (N, C, H, W) or (N, C), weight (C);
+// v > 0 ? v : weight[c] v, with c the channel (dim 1) of each element.
+inline Tensor prelu(const Tensor& in, const Tensor& weight) {
+  const int N = in.dim(0), C = in.dim(1);
+  assert(int(weight.size()) == C);
+  const std::size_t per_channel = in.size() / (std::size_t(N) * C);  // H W, or 1
+  Tensor out(in.shape);
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    const int c = int(k / per_channel % C);
+    const double v = in.data[k];
+    out.data[k] = v > 0 ? v : weight.data[c] * v;
+  }
+  return out;
+}
+
+// in (N, C, H, W) -> (N, C): the mean of each channel over H x W
+// (nn.AdaptiveAvgPool2d(1) followed by torch.flatten(x, 1)).
+inline Tensor global_avg_pool(const Tensor& in) {
+  const int N = in.dim(0), C = in.dim(1), H = in.dim(2), W = in.dim(3);
+  Tensor out({N, C});
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c) {
+      double s = 0;
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x) s += in.at(n, c, y, x);
+      out.at(n, c) = s / (H * W);
+    }
+  return out;
+}
 
 inline Tensor add(const Tensor& a, const Tensor& b) {
   if (a.shape != b.shape) throw std::invalid_argument("reference::add: shapes differ");
