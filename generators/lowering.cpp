@@ -25,6 +25,16 @@ std::string func_name(const Label& name, std::string_view role) {
   return s;
 }
 
+void accumulate(NodeFuncs& f, const std::string& role, const std::string& name,
+                const std::vector<Var>& args, Expr init, Expr term) {
+  Func acc(name + "_acc"), out(name);
+  acc(args) = init;
+  acc(args) += term;
+  out(args) = acc(args);
+  f[role] = out;
+  f[role + "_acc"] = acc;
+}
+
 Func parameter_view(const Func& flat, const Parameter& p) {
   Func view(func_name(p.name));
   // PyTorch shape (outermost first) -> Halide dims (innermost first), row-major offsets.

@@ -43,7 +43,7 @@ struct Context {
 };
 
 // Everything one node lowers to. Schedules find Funcs by role:
-//   forward:  "out" (the node's value) plus op-specific helpers ("padded", "acc", ...)
+//   forward:  "out" (the node's value) plus op-specific helpers ("padded", "out_acc", ...)
 //   adjoint:  "d_out" (summed over consumers), "d_in0".."d_in3", "d_weight", "d_bias",
 //             plus op-specific helpers
 struct NodeFuncs {
@@ -55,6 +55,12 @@ struct NodeFuncs {
 // A Halide Func name for a layer or parameter name and a role: "conv1.weight" ->
 // "conv1_weight", ("conv1", "acc") -> "conv1_acc". Halide reserves '.' in names.
 std::string func_name(const Label& name, std::string_view role = {});
+
+// out(args) = init + sum over the RDoms in `term` of term, with the sum in a Func of its
+// own: f[role] = out and f[role + "_acc"] = the accumulator, which a schedule holds in
+// registers per tile of out.
+void accumulate(NodeFuncs& f, const std::string& role, const std::string& name,
+                const std::vector<Var>& args, Expr init, Expr term);
 
 // A parameter tensor seen through the flat buffer, dims innermost first: a conv weight
 // [O, C, KH, KW] becomes w(kx, ky, ci, co); a dense weight [O, F] becomes w(i, o).

@@ -182,7 +182,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
   switch (node.op) {
     case Op::conv2d:
       if (padded) batch_major(f["padded"], in_shape, p);
-      accumulate_in_registers(f["out"], f["acc"], node.shape, p);
+      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p);
       if (has("d_weight")) {
         // The gradient reaching the conv (often ReLU's mask times the pool's adjoint) is
         // read by three reductions: computed once.
@@ -205,7 +205,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     case Op::dense:
-      accumulate_in_registers(f["out"], f["acc"], node.shape, p);
+      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p);
       if (has("d_weight")) {
         outer_product_sum(f["d_weight"], f["in_t"], p);
         batch_reduction(f["d_bias"], p, 8);

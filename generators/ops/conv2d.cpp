@@ -32,16 +32,10 @@ void conv2d_forward(const Node& node, const Tensor& in, const Func& w, const Fun
   const int C = in.shape.channels();
   Func padded = pad_spatial(in, 0.0f, node, func_name(node.name, "padded"));
   RDom r(0, node.kernel_w, 0, node.kernel_h, 0, C, "r");
-  Func acc(func_name(node.name, "acc"));
-  acc(x, y, c, n) = b(c);
-  acc(x, y, c, n) += w(r.x, r.y, r.z, c) *
-                     padded(x * node.stride_w + r.x - node.pad_w,
-                            y * node.stride_h + r.y - node.pad_h, r.z, n);
-  Func out(func_name(node.name));
-  out(x, y, c, n) = acc(x, y, c, n);
+  accumulate(f, "out", func_name(node.name), {x, y, c, n}, b(c),
+             w(r.x, r.y, r.z, c) * padded(x * node.stride_w + r.x - node.pad_w,
+                                          y * node.stride_h + r.y - node.pad_h, r.z, n));
   f["padded"] = padded;
-  f["acc"] = acc;
-  f["out"] = out;
 }
 
 void conv2d_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
@@ -77,17 +71,12 @@ void conv2d_adjoint(const Node& node, const Tensor& in, const Func& w, const Con
     g_up(x, y, c, n) = select(x % sw == 0 && y % sh == 0, g_ext(x / sw, y / sh, c, n), 0.0f);
   }
   RDom r(0, KW, 0, KH, 0, O, "r_taps");
-  Func d_in_acc(name + "_d_in0_acc");
-  d_in_acc(x, y, c, n) = 0.0f;
-  d_in_acc(x, y, c, n) += w(r.x, r.y, c, r.z) * g_up(x + pw - r.x, y + ph - r.y, r.z, n);
-  Func d_in(name + "_d_in0");
-  d_in(x, y, c, n) = d_in_acc(x, y, c, n);
-  f["d_in0_acc"] = d_in_acc;
+  accumulate(f, "d_in0", name + "_d_in0", {x, y, c, n}, 0.0f,
+             w(r.x, r.y, c, r.z) * g_up(x + pw - r.x, y + ph - r.y, r.z, n));
 
   f["d_out_upsampled"] = g_up;
   f["d_bias"] = d_bias;
   f["d_weight"] = d_weight;
-  f["d_in0"] = d_in;
 }
 
 }  // namespace kiln::gen::ops

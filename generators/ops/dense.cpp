@@ -14,13 +14,7 @@ void dense_forward(const Node& node, const Tensor& in, const Func& w, const Func
   const auto& [x, y, c, i, n] = dims();
   const std::string name = func_name(node.name);
   RDom r(0, in.shape[0], "r_in");
-  Func acc(name + "_acc");
-  acc(i, n) = b(i);
-  acc(i, n) += w(r, i) * in.f(r, n);
-  Func out(name);
-  out(i, n) = acc(i, n);
-  f["acc"] = acc;
-  f["out"] = out;
+  accumulate(f, "out", name, {i, n}, b(i), w(r, i) * in.f(r, n));
 }
 
 void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
@@ -39,16 +33,10 @@ void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Cont
   d_weight(i, o) = 0.0f;
   d_weight(i, o) += g(o, rb) * in_t(i, rb);
   RDom ro(0, node.units, "r_out");
-  Func d_in_acc(name + "_d_in0_acc");
-  d_in_acc(i, n) = 0.0f;
-  d_in_acc(i, n) += w(i, ro) * g(ro, n);
-  Func d_in(name + "_d_in0");
-  d_in(i, n) = d_in_acc(i, n);
-  f["d_in0_acc"] = d_in_acc;
+  accumulate(f, "d_in0", name + "_d_in0", {i, n}, 0.0f, w(i, ro) * g(ro, n));
   f["in_t"] = in_t;
   f["d_bias"] = d_bias;
   f["d_weight"] = d_weight;
-  f["d_in0"] = d_in;
 }
 
 }  // namespace kiln::gen::ops
