@@ -2,6 +2,7 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <stdexcept>
 #include <string_view>
 
 namespace kiln {
@@ -33,6 +34,12 @@ constexpr Shape shape(int a, int b) { return Shape{2, {a, b, 0, 0}}; }
 constexpr Shape shape(int c, int h, int w) { return Shape{3, {c, h, w, 0}}; }
 constexpr Shape shape(int a, int b, int c, int d) { return Shape{4, {a, b, c, d}}; }
 
+// Not constexpr on purpose: reaching it while a model is built is the compile error
+// "call to non-constexpr function 'kiln::name_longer_than_55_characters()'".
+inline void name_longer_than_55_characters() {
+  throw std::length_error("kiln: a layer or parameter name is longer than 55 characters");
+}
+
 // A short fixed-capacity string usable as a template argument (layer and parameter
 // names such as "layer4.1.downsample.1.running_mean").
 struct Label {
@@ -51,11 +58,12 @@ struct Label {
   }
   constexpr std::string_view view() const { return {text, size()}; }
   constexpr bool empty() const { return text[0] == '\0'; }
-  // Appends as much of s as fits; a name longer than the capacity is cut, never overflows.
+  // A name that does not fit is an error, never cut: cut names would collide in
+  // checkpoints. In a constant expression the error is at compile time.
   constexpr Label& append(std::string_view s) {
     std::size_t n = size();
-    for (char ch : s)
-      if (n + 1 < capacity) text[n++] = ch;
+    if (n + s.size() >= capacity) name_longer_than_55_characters();
+    for (char ch : s) text[n++] = ch;
     return *this;
   }
   constexpr Label& append(int v) {

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "dsl/kiln.hpp"
@@ -78,11 +80,19 @@ static_assert(Label("conv").append(0) == Label("conv0"));
 static_assert(Label("relu").append(120) == Label("relu120"));
 static_assert(join(Label("layer1.0"), ".", "weight") == Label("layer1.0.weight"));
 static_assert(join(Label(), ".", "weight") == Label("weight"));  // no leading dot
-// A name past the capacity is cut to capacity - 1 characters (room for the NUL).
-static_assert(Label("0123456789012345678901234567890123456789012345678901234567890123").size() ==
+// capacity - 1 characters fit (room for the NUL); one more is an error, never a cut name
+// (at compile time in a model: tests/compile_fail/name_too_long.cpp).
+static_assert(Label("0123456789012345678901234567890123456789012345678901234").size() ==
               Label::capacity - 1);
 
 }  // namespace
+
+TEST_CASE("dsl names: a name longer than the capacity is refused, not cut") {
+  const std::string fits(Label::capacity - 1, 'a'), too_long(Label::capacity, 'a');
+  CHECK(Label(fits).size() == Label::capacity - 1);
+  CHECK_THROWS_AS(Label(too_long), std::length_error);
+  CHECK_THROWS_AS(join(Label(fits), ".", "weight"), std::length_error);
+}
 
 TEST_CASE("dsl names: default names and parameter names, read at run time") {
   const auto m = model("t", input(3, 8, 8), conv2d(4, 3), relu, conv2d(4, 3).named("head"),
