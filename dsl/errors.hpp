@@ -21,6 +21,7 @@ enum class Problem : unsigned char {
   pool_expects_an_image,
   global_avg_pool_expects_an_image,
   window_larger_than_padded_input,
+  pool_padding_over_half_the_window,
   dense_expects_a_flat_input,
   loss_expects_flat_logits,
   loss_must_be_last,
@@ -82,6 +83,10 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         const int w = detail::window_out(in.width(), n.kernel_w, n.stride_w, n.pad_w);
         if (in.height() + 2 * n.pad_h < n.kernel_h || in.width() + 2 * n.pad_w < n.kernel_w)
           return fail(Problem::window_larger_than_padded_input, i, n, in, window);
+        // As PyTorch: a pooling window must hold at least one real pixel.
+        if (n.op != Op::conv2d && (2 * n.pad_h > n.kernel_h || 2 * n.pad_w > n.kernel_w))
+          return fail(Problem::pool_padding_over_half_the_window, i, n, in,
+                      shape(n.kernel_h, n.kernel_w, n.pad_h, n.pad_w));
         n.shape = shape(n.op == Op::conv2d ? n.units : in.channels(), h, w);
         break;
       }
@@ -155,6 +160,8 @@ template <int Layer, Label Name, Shape Got>
 struct global_avg_pool_expects_an_image_input { static_assert(Layer < 0, "global_avg_pool: expects a (C, H, W) input and gives (C) itself; do not flatten before it"); };
 template <int Layer, Label Name, Shape Got, Shape Window>
 struct window_larger_than_padded_input { static_assert(Layer < 0, "conv2d/pool: the window does not fit the (padded) input; pad more, use a smaller kernel, or drop an earlier pooling"); };
+template <int Layer, Label Name, Shape Got, Shape KernelThenPad>
+struct pool_padding_over_half_the_window { static_assert(Layer < 0, "max_pool/avg_pool: padding may be at most half the window (as in PyTorch); pad less or use a larger window"); };
 template <int Layer, Label Name, Shape Got>
 struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input; insert flatten before it"); };
 template <int Layer, Label Name, Shape Got>
@@ -182,6 +189,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::pool_expects_an_image) (void)pooling_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::global_avg_pool_expects_an_image) (void)global_avg_pool_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::window_larger_than_padded_input) (void)window_larger_than_padded_input<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::pool_padding_over_half_the_window) (void)pool_padding_over_half_the_window<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::dense_expects_a_flat_input) (void)dense_expects_a_flat_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::loss_expects_flat_logits) (void)softmax_cross_entropy_expects_flat_logits<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::loss_must_be_last) (void)nothing_may_follow_a_loss<L, E.name, E.got>{};

@@ -36,6 +36,7 @@ struct StringMaker<kiln::Problem> {
       case pool_expects_an_image: return "pool_expects_an_image";
       case global_avg_pool_expects_an_image: return "global_avg_pool_expects_an_image";
       case window_larger_than_padded_input: return "window_larger_than_padded_input";
+      case pool_padding_over_half_the_window: return "pool_padding_over_half_the_window";
       case dense_expects_a_flat_input: return "dense_expects_a_flat_input";
       case loss_expects_flat_logits: return "loss_expects_flat_logits";
       case loss_must_be_last: return "loss_must_be_last";

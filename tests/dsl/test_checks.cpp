@@ -36,3 +36,13 @@ TEST_CASE("dsl: two layers with one name give two parameters with one name",
   constexpr auto m = model("t", input(4), dense(3).named("fc2"), dense(2));
   CHECK(m.error.problem != Problem::none);
 }
+
+TEST_CASE("dsl: pooling padding may be at most half the window, as in PyTorch", "[dsl]") {
+  constexpr auto half = model("t", input(1, 8, 8), max_pool(3, stride(2), pad(1)));
+  constexpr auto over = model("t", input(1, 8, 8), avg_pool(2, pad(2)));
+  constexpr auto conv = model("t", input(1, 8, 8), conv2d(2, 3, pad(2)));  // convs may pad more
+  CHECK(half.error.problem == Problem::none);
+  CHECK(over.error.problem == Problem::pool_padding_over_half_the_window);
+  CHECK(over.error.other == shape(2, 2, 2, 2));
+  CHECK(conv.error.problem == Problem::none);
+}
