@@ -66,6 +66,7 @@ LoweredModel lower_model(const ModelView& model, const Func& params, const Func&
     if (!is_loss(node.op)) {
       if (contributions[i].empty()) continue;  // nothing downstream needs it
       f["d_out"] = sum_of(contributions[i], node.shape, func_name(node.name, "d_out"));
+      if (contributions[i].size() > 1) f["d_out_sum"] = f["d_out"];
     }
     lower_adjoint(node, tensors_in(i), views[i], m.ctx, f);
     for (int k = 0; k < node.input_count(); ++k)

@@ -44,7 +44,8 @@ struct Context {
 
 // Everything one node lowers to. Schedules find Funcs by role:
 //   forward:  "out" (the node's value) plus op-specific helpers ("padded", "out_acc", ...)
-//   adjoint:  "d_out" (summed over consumers), "d_in0".."d_in3", "d_weight", "d_bias",
+//   adjoint:  "d_out" (summed over consumers; also "d_out_sum" when there are several),
+//             "d_in0".."d_in3", "d_weight", "d_bias",
 //             plus op-specific helpers
 struct NodeFuncs {
   std::map<std::string, Func> funcs;

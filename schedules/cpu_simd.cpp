@@ -230,11 +230,8 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
     default:
       break;  // activations (leaky_relu, elu too), add, concat: inlined into their consumers
   }
-  if (has("d_out") && node.op != Op::softmax_cross_entropy && node.op != Op::conv2d) {
-    // A sum of several consumers' adjoints is worth materializing once.
-    Func d_out = f["d_out"];
-    if (d_out.name() == gen::func_name(node.name, "d_out")) batch_major(d_out, node.shape, p);
-  }
+  // A sum of several consumers' adjoints is worth materializing once.
+  if (has("d_out_sum")) batch_major(f["d_out_sum"], node.shape, p);
 }
 
 }  // namespace
