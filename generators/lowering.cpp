@@ -37,29 +37,29 @@ void accumulate(NodeFuncs& f, const std::string& role, const std::string& name,
 
 Func parameter_view(const Func& flat, const Parameter& p) {
   Func view(func_name(p.name));
-  // PyTorch shape (outermost first) -> Halide dims (innermost first), row-major offsets.
+  // Halide dim d is PyTorch dim rank - 1 - d; its stride follows the storage order.
   std::vector<Var> args(p.shape.rank);
   Expr index = 0;
-  long long stride = 1;
-  for (int k = p.shape.rank - 1, d = 0; k >= 0; --k, ++d) {
-    index += args[d] * int(stride);
-    stride *= p.shape[k];
-  }
+  for (int d = 0; d < p.shape.rank; ++d) index += args[d] * int(p.stride(p.shape.rank - 1 - d));
   view(args) = flat(Expr(int(p.offset)) + index);
   return view;
 }
 
 void scatter_parameter(Func& flat, const Func& d_param, const Parameter& p) {
-  Region ranges;
-  for (int k = p.shape.rank - 1; k >= 0; --k) ranges.push_back({0, p.shape[k]});
+  // The reduction runs in storage order, innermost first: contiguous writes.
+  Region ranges(p.shape.rank);
+  std::vector<int> dim_of(p.shape.rank);  // RDom dim j -> Halide dim of the parameter
+  for (int j = 0; j < p.shape.rank; ++j) {
+    const int k = p.storage[p.shape.rank - 1 - j];  // PyTorch dim, innermost stored first
+    dim_of[j] = p.shape.rank - 1 - k;
+    ranges[j] = {0, p.shape[k]};
+  }
   RDom r(ranges, func_name(p.name, "r"));
-  std::vector<Expr> at;
+  std::vector<Expr> at(p.shape.rank);
   Expr index = 0;
-  long long stride = 1;
-  for (int d = 0; d < p.shape.rank; ++d) {
-    at.push_back(r[d]);
-    index += r[d] * int(stride);
-    stride *= p.shape[p.shape.rank - 1 - d];
+  for (int j = 0; j < p.shape.rank; ++j) {
+    at[dim_of[j]] = r[j];
+    index += r[j] * int(p.stride(p.shape.rank - 1 - dim_of[j]));
   }
   flat(Expr(int(p.offset)) + index) = d_param(at);
 }

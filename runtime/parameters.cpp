@@ -30,12 +30,11 @@ void Parameters::initialize(uint64_t seed) {
     double stddev = 0.0;
     if (p.init == Init::he) stddev = std::sqrt(2.0 / p.fan_in);
     if (p.init == Init::xavier) stddev = std::sqrt(2.0 / (p.fan_in + p.fan_out));
-    float* v = values_.data() + p.offset;
-    if (p.init == Init::constant) {
-      std::fill(v, v + p.size(), p.init_value);
-      continue;
-    }
-    for (long long k = 0; k < p.size(); ++k) v[k] = float(stddev * standard_normal(rng));
+    // Drawn in PyTorch's order, so a seed gives the same tensors whatever the storage.
+    std::vector<float> v(std::size_t(p.size()), p.init_value);
+    if (p.init != Init::constant)
+      for (float& x : v) x = float(stddev * standard_normal(rng));
+    scatter_to_storage(p, v.data(), values_.data());
   }
 }
 
@@ -49,20 +48,23 @@ void Parameters::load(const std::string& path) {
     const std::vector<float> v = tensor_floats(t, name, path);
     for (std::size_t k = 0; k < v.size(); ++k)
       if (!std::isfinite(v[k])) fail("{}: tensor '{}' holds a non-finite value at element {}", path, name, k);
-    std::copy(v.begin(), v.end(), values_.begin() + p.offset);
+    scatter_to_storage(p, v.data(), values_.data());
   }
 }
 
-TensorMap Parameters::tensors(std::string_view prefix) const {
+TensorMap Parameters::tensors(std::span<const float> flat, std::string_view prefix) const {
   TensorMap out;
-  for (const Parameter& p : model_.parameters)
-    out[std::string(prefix) + std::string(p.name.view())] =
-        f32_tensor(tensor_shape(p), std::span(values_).subspan(p.offset, p.size()));
+  std::vector<float> v;
+  for (const Parameter& p : model_.parameters) {
+    v.resize(std::size_t(p.size()));
+    gather_from_storage(p, flat.data(), v.data());
+    out[std::string(prefix) + std::string(p.name.view())] = f32_tensor(tensor_shape(p), v);
+  }
   return out;
 }
 
 void Parameters::save(const std::string& path, const Metadata& metadata) const {
-  save_safetensors(path, tensors(), metadata);
+  save_safetensors(path, tensors(values_), metadata);
 }
 
 }  // namespace kiln

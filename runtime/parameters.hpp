@@ -23,7 +23,9 @@ class Parameters {
   // other tensors (BN's num_batches_tracked, optimizer state) are ignored.
   void load(const std::string& path);
   void save(const std::string& path, const Metadata& metadata = {}) const;
-  TensorMap tensors(std::string_view prefix = {}) const;  // one tensor per table entry
+  // One tensor per table entry, in PyTorch's layout, cut from `flat` (these values, or
+  // a buffer laid out like them such as a gradient), names prefixed by `prefix`.
+  TensorMap tensors(std::span<const float> flat, std::string_view prefix = {}) const;
 
   std::span<float> values() { return values_; }
   std::span<const float> values() const { return values_; }

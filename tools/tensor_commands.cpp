@@ -90,9 +90,7 @@ int gradients(const std::vector<std::string>& args) {
   TensorMap out;
   out["loss"] = f32_tensor({}, std::span(&loss, 1));
   out["grad.input"] = f32_tensor(batch_shape(l.batch.count, l.net.view().input_shape()), grad_input);
-  for (const Parameter& p : l.net.view().parameters)
-    out["grad." + std::string(p.name.view())] =
-        f32_tensor(tensor_shape(p), std::span(grad_params).subspan(p.offset, p.size()));
+  out.merge(l.params.tensors(grad_params, "grad."));
   save_safetensors(l.out, out);
   fmt::print("loss {:.6f}; wrote 'loss', 'grad.input' and {} parameter gradients to {}\n", loss,
              l.net.view().parameters.size(), l.out);

@@ -3,7 +3,9 @@
 // LeNet-5's table is written out in full as its PyTorch twin's state_dict lists it.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
+#include <vector>
 #include <string_view>
 
 #include "dsl/kiln.hpp"
@@ -155,3 +157,33 @@ TEST_CASE("dsl parameters: offsets tile the flat buffer with no gap or overlap")
   CHECK(m.parameter_count() == 224 + 1168 + 144 + 10250);
   CHECK(table[used - 1].offset + table[used - 1].size() == m.parameter_count());
 }
+
+namespace {
+using namespace kiln;
+// Storage order: conv weights [O, C, KH, KW] = [16, 3, 3, 5] are stored [KH][KW][C][O],
+// so O is innermost (stride 1), then C (16), KW (48), KH (240); other tensors keep
+// PyTorch's row-major order.
+constexpr Parameter conv_weight = conv_table[0];
+static_assert(conv_weight.stride(0) == 1 && conv_weight.stride(1) == 16 &&
+              conv_weight.stride(3) == 48 && conv_weight.stride(2) == 240);
+// PyTorch element (o=1, c=2, ky=1, kx=4) = ((1*3 + 2)*3 + 1)*5 + 4 = 84.
+static_assert(conv_weight.flat_index(84) == 1 + 2 * 16 + 4 * 48 + 1 * 240);
+static_assert(conv_table[1].stride(0) == 1 && conv_table[1].flat_index(5) == conv_table[1].offset + 5);
+constexpr auto small_dense = model("t", input(7), dense(3)).parameter_table();
+static_assert(small_dense[0].stride(0) == 7 && small_dense[0].stride(1) == 1);
+
+TEST_CASE("dsl parameters: scatter_to_storage and gather_from_storage invert each other") {
+  const Parameter& p = conv_weight;
+  std::vector<int> pytorch(std::size_t(p.size())), flat(std::size_t(p.offset + p.size()), -1), back(pytorch.size(), -1);
+  for (std::size_t e = 0; e < pytorch.size(); ++e) pytorch[e] = int(e);
+  scatter_to_storage(p, pytorch.data(), flat.data());
+  // Every slot of the tensor's range written exactly once: a permutation.
+  std::vector<int> seen(pytorch.size(), 0);
+  for (long long k = p.offset; k < p.offset + p.size(); ++k) ++seen.at(std::size_t(flat[std::size_t(k)]));
+  CHECK(std::count(seen.begin(), seen.end(), 1) == long(seen.size()));
+  // Output channel is innermost: neighbours in the flat buffer differ in o by one.
+  CHECK(flat[std::size_t(p.offset + 1)] == 3 * 3 * 5);
+  gather_from_storage(p, flat.data(), back.data());
+  CHECK(back == pytorch);
+}
+}  // namespace

@@ -126,7 +126,7 @@ std::vector<double> random_parameters(const ModelView& view, std::mt19937& rng) 
     const double scale = p.init == Init::constant ? 1.0
                          : p.role == ParameterRole::weight ? std::sqrt(6.0 / p.fan_in) : 0.1;
     const Tensor t = random_tensor({int(p.size())}, rng, Data::uniform, scale);
-    std::copy(t.data.begin(), t.data.end(), flat.begin() + p.offset);
+    scatter_to_storage(p, t.data.data(), flat.data());
   }
   return flat;
 }
@@ -178,9 +178,7 @@ void check_model(const ModelCase& c, int case_index) {
             gradient_tolerance);
     // Per parameter tensor too, so that a wrong tensor is named even where it is small.
     for (const Parameter& p : view.parameters) {
-      auto cut = [&](const std::vector<double>& v) {
-        return std::vector<double>(v.begin() + p.offset, v.begin() + p.offset + p.size());
-      };
+      auto cut = [&](const std::vector<double>& v) { return reference::parameter(p, v).data; };
       compare(tag + "  " + std::string(p.name.view()), cut(values_of(grad_params)), cut(fd_params),
               Metric::scaled, gradient_tolerance);
     }

@@ -36,10 +36,11 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
   throw std::invalid_argument("reference::forward: no value for this op");
 }
 
-// Parameter p of a model, cut out of the flat buffer, in its PyTorch shape.
+// Parameter p of a model, cut out of the flat buffer (in its storage order), in its
+// PyTorch shape and order.
 inline Tensor parameter(const Parameter& p, const std::vector<double>& flat) {
   Tensor t(std::vector<int>(p.shape.dims, p.shape.dims + p.shape.rank));
-  std::copy(flat.begin() + p.offset, flat.begin() + p.offset + long(t.size()), t.data.begin());
+  gather_from_storage(p, flat.data(), t.data.data());
   return t;
 }
 
