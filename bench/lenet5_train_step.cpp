@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     std::vector<double> ms;
     for (int s = 0; s < steps + 20; ++s) {
       const auto start = std::chrono::steady_clock::now();
-      net.train_step(params.data(), m.data(), v.data(), images.data(), labels.data(), batch, h);
+      net.train_step(params.data(), m.data(), v.data(), params.buffers(), images.data(), labels.data(),
+                     batch, 0, h);
       const auto end = std::chrono::steady_clock::now();
       if (s >= 20) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }

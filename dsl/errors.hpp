@@ -29,6 +29,9 @@ enum class Problem : unsigned char {
   concat_needs_images_of_one_size,
   non_positive_size,
   duplicate_name,
+  dropout_probability_outside_0_1,
+  normalize_values_differ_from_channels,
+  batch_norm_epsilon_or_momentum_out_of_range,
 };
 
 struct ShapeError {
@@ -101,6 +104,24 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         break;
       case Op::flatten:
         n.shape = shape(int(in.elements()));
+        break;
+      case Op::dropout:
+        if (!(n.alpha >= 0.0f && n.alpha < 1.0f))
+          return fail(Problem::dropout_probability_outside_0_1, i, n, in);
+        n.shape = in;
+        break;
+      case Op::normalize:
+        if (!in.is_image() || (n.channel_values != 1 && n.channel_values != in.channels()))
+          return fail(Problem::normalize_values_differ_from_channels, i, n, in, shape(n.channel_values));
+        for (int k = 0; k < n.channel_values; ++k)
+          if (!(n.channel_std[k] > 0.0f))
+            return fail(Problem::normalize_values_differ_from_channels, i, n, in, shape(n.channel_values));
+        n.shape = in;
+        break;
+      case Op::batch_norm:
+        if (!(n.epsilon > 0.0f) || !(n.momentum >= 0.0f && n.momentum <= 1.0f))
+          return fail(Problem::batch_norm_epsilon_or_momentum_out_of_range, i, n, in);
+        n.shape = in;
         break;
       case Op::relu:
       case Op::sigmoid:
@@ -176,6 +197,12 @@ template <int Layer, Label Name, Shape Got, Shape EarlierLayer>
 struct two_layers_share_a_name { static_assert(Layer < 0, "kiln::model: two layers share this name (the other is the layer in EarlierLayer); rename one with .named(...)"); };
 template <int Layer, Label Name, Shape Got, Shape Window>
 struct sizes_must_be_positive { static_assert(Layer < 0, "kiln layer: channels, units, kernel and stride must be positive and padding non-negative"); };
+template <int Layer, Label Name, Shape Got>
+struct dropout_probability_outside_0_1 { static_assert(Layer < 0, "dropout(p): p is the probability of zeroing an element, 0 <= p < 1"); };
+template <int Layer, Label Name, Shape Got, Shape Values>
+struct normalize_values_differ_from_channels { static_assert(Layer < 0, "normalize(mean, std): expects a (C, H, W) input and one value (every channel) or C values of each; every std must be positive"); };
+template <int Layer, Label Name, Shape Got>
+struct batch_norm_epsilon_or_momentum_out_of_range { static_assert(Layer < 0, "batch_norm(eps, momentum): eps must be positive and 0 <= momentum <= 1"); };
 }  // namespace shape_error
 
 template <ShapeError E>
@@ -197,6 +224,9 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::concat_needs_images_of_one_size) (void)concat_inputs_differ_in_height_or_width<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::non_positive_size) (void)sizes_must_be_positive<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::duplicate_name) (void)two_layers_share_a_name<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::dropout_probability_outside_0_1) (void)dropout_probability_outside_0_1<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::normalize_values_differ_from_channels) (void)normalize_values_differ_from_channels<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::batch_norm_epsilon_or_momentum_out_of_range) (void)batch_norm_epsilon_or_momentum_out_of_range<L, E.name, E.got>{};
   return E.problem == Problem::none;
 }
 

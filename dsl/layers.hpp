@@ -22,6 +22,9 @@ enum class Op : unsigned char {
   elu,         // out = x > 0 ? x : alpha (e^x - 1)
   prelu,       // leaky_relu with a learned slope per channel (parameter "<name>.weight")
   global_avg_pool,  // (C, H, W) -> (C): the mean over H x W of each channel
+  batch_norm,  // per-channel normalization by batch statistics (training) or running ones
+  dropout,     // inverted dropout: zero with probability p in training, identity in inference
+  normalize,   // fixed per-channel (x - mean) / std of inputs, e.g. ImageNet's statistics
   add,     // elementwise sum of two nodes of the same shape (residual connections)
   concat,  // channel concatenation of image nodes with the same H and W
   softmax_cross_entropy,
@@ -42,6 +45,9 @@ constexpr std::string_view op_name(Op op) {
     case Op::elu: return "elu";
     case Op::prelu: return "prelu";
     case Op::global_avg_pool: return "global_avg_pool";
+    case Op::batch_norm: return "batch_norm";
+    case Op::dropout: return "dropout";
+    case Op::normalize: return "normalize";
     case Op::add: return "add";
     case Op::concat: return "concat";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
@@ -54,6 +60,7 @@ constexpr std::string_view default_stem(Op op) {
   switch (op) {
     case Op::conv2d: return "conv";
     case Op::dense: return "fc";
+    case Op::batch_norm: return "bn";
     default: return op_name(op);
   }
 }
@@ -85,8 +92,14 @@ struct Node {
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
   Init init = Init::he;
-  // leaky_relu: the negative slope; elu: alpha; prelu: the slopes' initial value.
+  // leaky_relu: the negative slope; elu: alpha; prelu: the slopes' initial value;
+  // dropout: the probability of zeroing an element.
   float alpha = 0.0f;
+  // batch_norm: epsilon added to the variance, and the running statistics' momentum.
+  float epsilon = 1e-5f, momentum = 0.1f;
+  // normalize: per-channel mean and standard deviation (one value: every channel).
+  std::array<float, 4> channel_mean{}, channel_std{};
+  int channel_values = 0;
   // Filled in by shape inference: the per-sample output shape.
   Shape shape{};
 
@@ -171,6 +184,30 @@ constexpr Node elu(float alpha = 1.0f) { return Node{.op = Op::elu, .alpha = alp
 // flat input), weight [C], every slope starting at `init`.
 constexpr Node prelu(float init = 0.25f) {
   return Node{.op = Op::prelu, .init = Init::constant, .alpha = init};
+}
+// nn.BatchNorm2d (images) or nn.BatchNorm1d (flat): out = weight (x - mean) / sqrt(var +
+// eps) + bias per channel. Training normalizes by the batch's mean and biased variance
+// and moves the running statistics toward them (running = (1 - momentum) running +
+// momentum batch, the variance unbiased); inference normalizes by the running ones.
+constexpr Node batch_norm(float epsilon = 1e-5f, float momentum = 0.1f) {
+  return Node{.op = Op::batch_norm, .init = Init::constant, .epsilon = epsilon, .momentum = momentum};
+}
+// nn.Dropout(p): in training each element is zeroed with probability p and the rest
+// scaled by 1 / (1 - p); inference passes values through. The mask comes from a
+// counter-based hash of (seed, layer, element), the same on every target.
+constexpr Node dropout(float p = 0.5f) { return Node{.op = Op::dropout, .alpha = p}; }
+// Fixed input scaling, (x - mean[c]) / std[c] per channel, as torchvision's
+// Normalize(mean, std): normalize({0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}).
+// One value of each applies to every channel; otherwise one per channel (up to 4).
+template <std::size_t M, std::size_t S>
+constexpr Node normalize(const float (&mean)[M], const float (&std)[S]) {
+  static_assert(M == S && M >= 1 && M <= 4, "normalize: give as many means as standard deviations, 1 to 4 of each");
+  Node n{.op = Op::normalize, .channel_values = int(M)};
+  for (std::size_t k = 0; k < M; ++k) {
+    n.channel_mean[k] = mean[k];
+    n.channel_std[k] = std[k];
+  }
+  return n;
 }
 // (C, H, W) -> (C): nn.AdaptiveAvgPool2d(1) followed by flatten.
 inline constexpr Node global_avg_pool{.op = Op::global_avg_pool};

@@ -38,34 +38,48 @@ struct Model {
   }
   constexpr Shape output_shape() const { return nodes[output_node()].shape; }
 
-  constexpr int parameter_tensor_count() const {
-    int n = 0;
-    if (error.problem != Problem::none) return 0;
-    for (const Node& node : nodes) n += parameter_tensors(node.op);
-    return n;
-  }
-  constexpr long long parameter_count() const {
-    long long n = 0;
-    for (const Parameter& p : parameter_table()) n += p.size();
-    return n;
-  }
-  // Every parameter tensor: PyTorch name, PyTorch shape, offset in the flat buffer.
+  // Learned tensors (weights, biases) and buffers (running statistics), counted apart.
+  constexpr int parameter_tensor_count() const { return tensor_count(false); }
+  constexpr int buffer_tensor_count() const { return tensor_count(true); }
+  // Floats in the flat parameter buffer (what torchvision's parameter counts count) and
+  // in the flat buffer of buffers.
+  constexpr long long parameter_count() const { return float_count(false); }
+  constexpr long long buffer_count() const { return float_count(true); }
+
+  // Every tensor: PyTorch name, PyTorch shape, offset into its flat buffer. The learned
+  // tensors come first, in node order, then the buffers, in node order.
   constexpr std::array<Parameter, parameter_slots(N)> parameter_table() const {
     std::array<Parameter, parameter_slots(N)> table{};
     int k = 0;
-    long long offset = 0;
     // A model with a shape error has no parameters: its sizes may be meaningless.
-    for (int i = 0; i < N && error.problem == Problem::none; ++i) {
-      const Node& node = nodes[i];
-      const Shape in = node.inputs[0] >= 0 ? nodes[node.inputs[0]].shape : Shape{};
-      for (int t = 0; t < parameter_tensors(node.op); ++t) {
-        table[k] = describe_parameter(node, i, in, t, offset);
-        offset += table[k].size();
-        ++k;
+    for (bool buffers : {false, true}) {
+      long long offset = 0;
+      for (int i = 0; i < N && error.problem == Problem::none; ++i) {
+        const Node& node = nodes[i];
+        const Shape in = node.inputs[0] >= 0 ? nodes[node.inputs[0]].shape : Shape{};
+        for (int t = 0; t < parameter_tensors(node); ++t) {
+          const Parameter p = describe_parameter(node, i, in, t, offset);
+          if (is_buffer(p.role) != buffers) continue;
+          table[k++] = p;
+          offset += p.size();
+        }
       }
     }
     for (; k < int(table.size()); ++k) table[k].node = -1;
     return table;
+  }
+
+ private:
+  constexpr int tensor_count(bool buffers) const {
+    int n = 0;
+    for (const Parameter& p : parameter_table()) n += p.node >= 0 && is_buffer(p.role) == buffers;
+    return n;
+  }
+  constexpr long long float_count(bool buffers) const {
+    long long n = 0;
+    for (const Parameter& p : parameter_table())
+      if (is_buffer(p.role) == buffers) n += p.size();
+    return n;
   }
 };
 

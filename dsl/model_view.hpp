@@ -11,20 +11,26 @@ namespace kiln {
 struct ModelView {
   std::string_view name;
   std::span<const Node> nodes;
-  std::span<const Parameter> parameters;  // the used slots of the parameter table
+  std::span<const Parameter> parameters;  // the learned tensors of the parameter table
+  std::span<const Parameter> buffers;     // and its buffers (batch norm's statistics)
   int output_node = -1;
   int loss_node = -1;
-  long long parameter_count = 0;
+  long long parameter_count = 0;  // floats in the flat parameter buffer
+  long long buffer_count = 0;     // floats in the flat buffer of buffers
 
   Shape input_shape() const { return nodes[0].shape; }
   Shape output_shape() const { return nodes[output_node].shape; }
-  // The parameters owned by node i, in table order (weight, then bias).
-  std::span<const Parameter> parameters_of(int i) const {
+  // The learned tensors owned by node i, in table order (weight, then bias).
+  std::span<const Parameter> parameters_of(int i) const { return owned_by(parameters, i); }
+  std::span<const Parameter> buffers_of(int i) const { return owned_by(buffers, i); }
+
+ private:
+  static std::span<const Parameter> owned_by(std::span<const Parameter> table, int i) {
     std::size_t first = 0;
-    while (first < parameters.size() && parameters[first].node != i) ++first;
+    while (first < table.size() && table[first].node != i) ++first;
     std::size_t last = first;
-    while (last < parameters.size() && parameters[last].node == i) ++last;
-    return parameters.subspan(first, last - first);
+    while (last < table.size() && table[last].node == i) ++last;
+    return table.subspan(first, last - first);
   }
 };
 
@@ -32,10 +38,12 @@ struct ModelView {
 template <const auto& M>
 ModelView view_of() {
   static constexpr auto table = M.parameter_table();
+  constexpr int learned = M.parameter_tensor_count(), buffers = M.buffer_tensor_count();
   return ModelView{M.name.view(),
                    std::span<const Node>(M.nodes.data(), M.nodes.size()),
-                   std::span<const Parameter>(table.data(), M.parameter_tensor_count()),
-                   M.output_node(), M.loss_node(), M.parameter_count()};
+                   std::span<const Parameter>(table.data(), learned),
+                   std::span<const Parameter>(table.data() + learned, buffers),
+                   M.output_node(), M.loss_node(), M.parameter_count(), M.buffer_count()};
 }
 
 }  // namespace kiln

@@ -1,17 +1,36 @@
-// The parameter table: every learned tensor's PyTorch name, PyTorch shape, initializer
-// and offset in the model's one flat float buffer. Gradients and optimizer state use
-// the same offsets.
+// The parameter table: every tensor's PyTorch name, PyTorch shape, initializer and
+// offset. Learned tensors (weight, bias) live in the model's flat parameter buffer,
+// which gradients and optimizer state mirror. Buffers — batch norm's running
+// statistics, which training updates but no optimizer touches, PyTorch's
+// register_buffer — live in a second flat buffer.
 #pragma once
 #include "dsl/layers.hpp"
 
 namespace kiln {
 
-enum class ParameterRole : unsigned char { weight, bias };
+enum class ParameterRole : unsigned char {
+  weight,
+  bias,
+  running_mean,     // buffers from here on
+  running_var,
+  batches_tracked,  // num_batches_tracked: a count, stored as float, saved as int64
+};
+constexpr bool is_buffer(ParameterRole r) { return r >= ParameterRole::running_mean; }
+constexpr std::string_view role_name(ParameterRole r) {
+  switch (r) {
+    case ParameterRole::weight: return "weight";
+    case ParameterRole::bias: return "bias";
+    case ParameterRole::running_mean: return "running_mean";
+    case ParameterRole::running_var: return "running_var";
+    case ParameterRole::batches_tracked: return "num_batches_tracked";
+  }
+  return "?";
+}
 
 struct Parameter {
   Label name{};        // "conv1.weight"
   Shape shape{};       // PyTorch order: conv OIHW, dense [out, in], bias [out], prelu [C]
-  long long offset = 0;  // in floats, into the flat buffer
+  long long offset = 0;  // in floats, into the flat parameter buffer (buffers: the buffer one)
   ParameterRole role = ParameterRole::weight;
   Init init = Init::zeros;
   float init_value = 0.0f;  // Init::constant: every element's starting value
@@ -42,22 +61,37 @@ struct Parameter {
   friend constexpr bool operator==(const Parameter&, const Parameter&) = default;
 };
 
-// How many parameter tensors an op owns: weight and bias, or prelu's weight alone.
-constexpr int parameter_tensors(Op op) {
-  if (op == Op::conv2d || op == Op::dense) return 2;
-  return op == Op::prelu ? 1 : 0;
+// The tensors a node owns, in table order: conv2d and dense a weight and a bias;
+// prelu a weight; batch_norm a weight and a bias, then three buffers.
+struct OwnedTensors {
+  std::array<ParameterRole, 5> roles{};
+  int count = 0;
+};
+constexpr OwnedTensors owned_tensors(const Node& node) {
+  using R = ParameterRole;
+  switch (node.op) {
+    case Op::conv2d:
+    case Op::dense: return {{R::weight, R::bias}, 2};
+    case Op::prelu: return {{R::weight}, 1};
+    case Op::batch_norm:
+      return {{R::weight, R::bias, R::running_mean, R::running_var, R::batches_tracked}, 5};
+    default: return {};
+  }
 }
+constexpr int parameter_tensors(const Node& node) { return owned_tensors(node).count; }
 // Table capacity for a model of n nodes.
-constexpr std::size_t parameter_slots(int n) { return std::size_t(2 * n); }
+constexpr std::size_t parameter_slots(int n) { return std::size_t(5 * n); }
 
-// Parameter t of `node` (index i), whose input has per-sample shape `in`.
+// Tensor t of `node` (index i), whose input has per-sample shape `in`.
 constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
                                        long long offset) {
   Parameter p;
   p.node = i;
   p.offset = offset;
-  p.role = t == 0 ? ParameterRole::weight : ParameterRole::bias;
-  p.name = join(node.name, ".", t == 0 ? "weight" : "bias");
+  p.role = owned_tensors(node).roles[t];
+  p.name = join(node.name, ".", role_name(p.role));
+  const int channels = in.is_image() ? in.channels() : in[0];
+  p.init = p.role == ParameterRole::weight ? node.init : Init::zeros;
   if (node.op == Op::conv2d) {
     const int c = in.channels(), kh = node.kernel_h, kw = node.kernel_w;
     p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
@@ -65,15 +99,22 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
     p.fan_out = node.units * kh * kw;
     if (t == 0) p.storage = {2, 3, 1, 0};
   } else if (node.op == Op::prelu) {  // one slope per channel, or per feature of a flat input
-    p.shape = shape(in.is_image() ? in.channels() : in[0]);
+    p.shape = shape(channels);
     p.fan_in = p.fan_out = 1;  // each slope scales one value
+  } else if (node.op == Op::batch_norm) {  // PyTorch's initial values: weight 1, running_var 1
+    p.shape = p.role == ParameterRole::batches_tracked ? Shape{} : shape(channels);
+    p.fan_in = p.fan_out = 1;
+    if (p.role == ParameterRole::running_var || p.role == ParameterRole::weight) {
+      p.init = Init::constant;
+      p.init_value = 1.0f;
+    }
+    return p;
   } else {  // dense
     const int f = in[0];
     p.shape = t == 0 ? shape(node.units, f) : shape(node.units);
     p.fan_in = f;
     p.fan_out = node.units;
   }
-  p.init = t == 0 ? node.init : Init::zeros;
   if (p.init == Init::constant) p.init_value = node.alpha;
   return p;
 }

@@ -1,12 +1,15 @@
 // The three generated entries of a model, as Halide generators:
-//   forward(params, input) -> output
-//   gradients(params, input, labels) -> loss, grad_params, grad_input
-//   train_step(params, m, v, input, labels, hyper-parameters) -> loss, params', m', v'
-// Buffers: params, m, v, grad_params are flat float32 [P]; input is the batch in
+//   forward(params, buffers, input) -> output                      (inference)
+//   gradients(params, buffers, input, labels, seed) -> loss, grad_params, grad_input
+//   train_step(params, m, v, buffers, input, labels, seed, hyper-parameters)
+//       -> loss, params', m', v', buffers'
+// gradients and train_step run the model in training mode (batch statistics, dropout
+// drawn from `seed`). Buffers: params, m, v, grad_params are flat float32 [P];
+// buffers is flat float32 [max(B, 1)] (batch norm's running statistics); input is the batch in
 // PyTorch's NCHW memory order (Halide dims x, y, c, n); labels int32 [N]; output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
-// aliasing params (and m', v' aliasing m, v): the update reads each element only
-// before writing it.
+// aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
+// reads each element only before writing it.
 //
 // KILN_REGISTER_MODEL(lenet5, kiln::models::lenet5) registers lenet5_forward,
 // lenet5_gradients and lenet5_train_step with Halide's generator registry.
@@ -29,6 +32,10 @@ struct EntryBase : Halide::Generator<Self> {
   GeneratorParam<int> batch_estimate{"batch_estimate", 64};
 
   static ModelView model() { return View(); }
+  // The flat buffer of buffers has at least one element, so that every model's entries
+  // take one even when it has no batch norm.
+  static int buffer_floats() { return std::max<int>(1, int(model().buffer_count)); }
+  void estimate_flat(Input<Halide::Buffer<float>>& b, int size) { b.dim(0).set_estimate(0, size); }
   static int input_dims() { return model().input_shape().rank + 1; }
   static int output_dims() { return model().output_shape().rank + 1; }
 
@@ -55,6 +62,7 @@ template <ViewFn View>
 struct Forward : EntryBase<Forward<View>, View> {
   using B = EntryBase<Forward<View>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
+  typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   typename B::template Output<Halide::Buffer<float>> output{"output", B::output_dims()};
 
@@ -62,9 +70,10 @@ struct Forward : EntryBase<Forward<View>, View> {
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     Halide::Func no_labels("no_labels");
     no_labels(dims().n) = 0;
-    LoweredModel m = lower_model(B::model(), params, input, no_labels, batch, false);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, no_labels, batch, 0}, false);
     output = m.output;
     params.dim(0).set_estimate(0, int(B::model().parameter_count));
+    B::estimate_flat(buffers, B::buffer_floats());
     B::estimate_batch_input(input);
     B::estimate_output(output);
     B::schedule_entry(m, schedules::Entry::forward, {{output}, {}, {}});
@@ -75,15 +84,19 @@ template <ViewFn View>
 struct Gradients : EntryBase<Gradients<View>, View> {
   using B = EntryBase<Gradients<View>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
+  typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", 1};
+  typename B::template Input<int> seed{"seed", 0};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Buffer<float>> grad_params{"grad_params", 1};
   typename B::template Output<Halide::Buffer<float>> grad_input{"grad_input", B::input_dims()};
 
   void generate() {
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), params, input, labels, batch, true);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed}, true);
+    B::estimate_flat(buffers, B::buffer_floats());
+    seed.set_estimate(0);
     loss = m.loss;
     grad_params = m.grad_params;
     grad_input = m.grad_input;
@@ -105,8 +118,10 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> state_m{"state_m", 1};
   typename B::template Input<Halide::Buffer<float>> state_v{"state_v", 1};
+  typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", 1};
+  typename B::template Input<int> seed{"seed", 0};
   typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
   typename B::template Input<float> learning_rate{"learning_rate", 0.01f};
   typename B::template Input<float> weight_decay{"weight_decay", 0.0f};
@@ -116,11 +131,16 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
   typename B::template Input<int> step{"step", 1};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Func> updated{"updated", {Halide::Float(32), Halide::Float(32), Halide::Float(32)}, 1};
+  typename B::template Output<Halide::Buffer<float>> buffers_out{"buffers_out", 1};
 
   void generate() {
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), params, input, labels, batch, true);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed}, true);
     loss = m.loss;
+    buffers_out = m.buffers_out;
+    B::estimate_flat(buffers, B::buffer_floats());
+    buffers_out.dim(0).set_estimate(0, B::buffer_floats());
+    seed.set_estimate(0);
     HyperParameters h{optimizer, learning_rate, weight_decay, beta1, beta2, epsilon, step};
     updated = optimizer_update(params, m.grad_params, state_m, state_v, h);
     const int P = int(B::model().parameter_count);
@@ -135,7 +155,7 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
     step.set_estimate(1);
     labels.dim(0).set_estimate(0, B::batch_estimate);
     B::estimate_batch_input(input);
-    B::schedule_entry(m, schedules::Entry::train_step, {{loss}, updated, optimizer});
+    B::schedule_entry(m, schedules::Entry::train_step, {{loss, buffers_out}, updated, optimizer});
   }
 };
 

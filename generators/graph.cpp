@@ -19,8 +19,9 @@ Func sum_of(const std::vector<Func>& parts, Shape s, const std::string& name) {
 
 }  // namespace
 
-LoweredModel lower_model(const ModelView& model, const Func& params, const Func& input,
-                         const Func& labels, Expr batch, bool with_adjoint) {
+LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool training) {
+  const Func &params = inputs.params, &input = inputs.input, &labels = inputs.labels;
+  const Expr batch = inputs.batch;
   const auto& d = dims();
   LoweredModel m;
   m.nodes.resize(model.nodes.size());
@@ -35,6 +36,8 @@ LoweredModel lower_model(const ModelView& model, const Func& params, const Func&
   m.nodes[0]["out"] = staged;
 
   m.ctx.batch = batch;
+  m.ctx.training = training;
+  m.ctx.seed = inputs.seed;
   if (model.loss_node >= 0) {
     const int classes = model.output_shape()[0];
     Func lab("labels_clamped");
@@ -52,11 +55,25 @@ LoweredModel lower_model(const ModelView& model, const Func& params, const Func&
   std::vector<std::vector<Func>> views(model.nodes.size());
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     for (const Parameter& p : model.parameters_of(int(i))) views[i].push_back(parameter_view(params, p));
+    for (const Parameter& p : model.buffers_of(int(i))) views[i].push_back(parameter_view(inputs.buffers, p));
     lower_forward(model.nodes[i], tensors_in(int(i)), views[i], m.ctx, m.nodes[i]);
   }
   m.output = m.nodes[model.output_node]["out"];
   if (model.loss_node >= 0) m.loss = m.nodes[model.loss_node]["out"];
-  if (!with_adjoint || model.loss_node < 0) return m;
+  if (!training) return m;
+
+  // The buffers a training batch moves (batch norm's running statistics); the rest
+  // pass through.
+  static const std::map<ParameterRole, std::string> new_value_of{
+      {ParameterRole::running_mean, "running_mean_new"},
+      {ParameterRole::running_var, "running_var_new"},
+      {ParameterRole::batches_tracked, "batches_tracked_new"}};
+  Func buffers_out("buffers_out");
+  buffers_out(d.i) = inputs.buffers(d.i);
+  for (const Parameter& p : model.buffers)
+    scatter_parameter(buffers_out, m.nodes[p.node][new_value_of.at(p.role)], p);
+  m.buffers_out = buffers_out;
+  if (model.loss_node < 0) return m;
 
   // Reverse topological order: a node's adjoint is complete once all its consumers ran.
   std::vector<std::vector<Func>> contributions(model.nodes.size());

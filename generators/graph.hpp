@@ -13,11 +13,19 @@ struct LoweredModel {
   Func grad_params;  // grad_params(j), the flat gradient, when lowered with adjoints
   Func grad_input;   // d loss / d input, same dims as the input
   bool grad_input_is_sum = false;  // the input feeds several nodes: a Func of its own
+  Func buffers_out;  // buffers_out(j): the buffers after a training step's batch
 };
 
-// params(j): the flat parameter buffer; input: the batch, dims of input_shape + n;
-// labels(n): int32 class labels (ignored without a loss); batch: the run-time N.
-LoweredModel lower_model(const ModelView& model, const Func& params, const Func& input,
-                         const Func& labels, Expr batch, bool with_adjoint);
+// What the model is lowered from: params(j) the flat parameter buffer, buffers(j) the
+// flat buffer of buffers, input the batch (dims of input_shape + n), labels(n) int32
+// class labels (ignored without a loss), batch the run-time N, seed dropout's draw.
+struct ModelInputs {
+  Func params, buffers, input, labels;
+  Expr batch, seed;
+};
+
+// Training lowers batch statistics, dropout, the adjoints, the flat gradient and the
+// new buffers; inference only the forward pass, with running statistics.
+LoweredModel lower_model(const ModelView& model, const ModelInputs& in, bool training);
 
 }  // namespace kiln::gen

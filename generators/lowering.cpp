@@ -79,6 +79,9 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::elu: ops::activation_forward(node, in[0], f); break;
     case Op::prelu: ops::prelu_forward(node, in[0], params[0], f); break;
     case Op::global_avg_pool: ops::global_avg_pool_forward(node, in[0], f); break;
+    case Op::batch_norm: ops::batch_norm_forward(node, in[0], params, ctx, f); break;
+    case Op::dropout: ops::dropout_forward(node, in[0], ctx, f); break;
+    case Op::normalize: ops::normalize_forward(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_forward(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
@@ -101,6 +104,9 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::elu: ops::activation_adjoint(node, in[0], f); break;
     case Op::prelu: ops::prelu_adjoint(node, in[0], params[0], ctx, f); break;
     case Op::global_avg_pool: ops::global_avg_pool_adjoint(node, in[0], f); break;
+    case Op::batch_norm: ops::batch_norm_adjoint(node, in[0], params, ctx, f); break;
+    case Op::dropout: ops::dropout_adjoint(node, in[0], f); break;
+    case Op::normalize: ops::normalize_adjoint(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_adjoint(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;

@@ -36,10 +36,14 @@ struct Tensor {
   Shape shape;
 };
 
-// What the whole lowering shares: the batch extent and the labels.
+// What the whole lowering shares.
 struct Context {
   Expr batch;   // run-time batch size N
   Func labels;  // labels(n), int32, already clamped to a valid class
+  // Training (gradients, train_step): batch norm uses batch statistics and updates its
+  // running ones, dropout drops. Inference (forward): running statistics, no dropout.
+  bool training = false;
+  Expr seed = 0;  // int32: dropout's draw (dropout.cpp)
 };
 
 // Everything one node lowers to. Schedules find Funcs by role:
@@ -72,7 +76,7 @@ Func parameter_view(const Func& flat, const Parameter& p);
 void scatter_parameter(Func& flat, const Func& d_param, const Parameter& p);
 
 // Forward and adjoint of one node. `in` holds its inputs' tensors, `params` views of
-// its parameters (weight, bias) in table order. The adjoint reads f["out"] and
+// its parameters (weight, bias) then its buffers, in table order. The adjoint reads f["out"] and
 // f["d_out"] and fills f["d_in<k>"], f["d_weight"], f["d_bias"].
 void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
                    const Context& ctx, NodeFuncs& f);

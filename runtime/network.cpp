@@ -91,52 +91,62 @@ Network::Network(const RegisteredModel& model, std::string_view target)
   model.entry("forward", target_);  // fails early, naming what was built
 }
 
-void Network::forward(const float* params, const float* input, int batch, float* output) const {
+void Network::forward(const float* params, const float* buffers, const float* input, int batch,
+                      float* output) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
+  auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto out = batch_buffer(output, view().output_shape(), batch);
-  call(model_->entry("forward", target_), view().name, {p.raw_buffer(), in.raw_buffer(), out.raw_buffer()});
+  call(model_->entry("forward", target_), view().name,
+       {p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()});
 }
 
-float Network::gradients(const float* params, const float* input, const int32_t* labels,
-                         int batch, float* grad_params, float* grad_input) const {
+float Network::gradients(const float* params, const float* buffers, const float* input,
+                         const int32_t* labels, int batch, uint32_t seed, float* grad_params,
+                         float* grad_input) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
+  auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto lab = Buffer<const int32_t>(labels, batch);
   auto loss = Buffer<float>::make_scalar();
   auto gp = Buffer<float>(grad_params, int(parameter_count()));
   auto gi = batch_buffer(grad_input, view().input_shape(), batch);
+  int s = int(seed);
   call(model_->entry("gradients", target_), view().name,
-       {p.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), loss.raw_buffer(), gp.raw_buffer(),
-        gi.raw_buffer()});
+       {p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), &s, loss.raw_buffer(),
+        gp.raw_buffer(), gi.raw_buffer()});
   return loss();
 }
 
-float Network::train_step(float* params, float* m, float* v, const float* input,
-                          const int32_t* labels, int batch, const HyperParameters& h) const {
+float Network::train_step(float* params, float* m, float* v, float* buffers, const float* input,
+                          const int32_t* labels, int batch, uint32_t seed,
+                          const HyperParameters& h) const {
   const EntryRecord& entry = model_->entry("train_step", target_);
   const int P = int(parameter_count());
   auto p = Buffer<float>(params, P), bm = Buffer<float>(m, P), bv = Buffer<float>(v, P);
+  auto b = Buffer<float>(buffers, int(buffer_floats()));
   // Separate outputs, copied back after the call, unless the entry may update in place.
-  Buffer<float> p_out = p, m_out = bm, v_out = bv;
+  Buffer<float> p_out = p, m_out = bm, v_out = bv, b_out = b;
   if (!entry.updates_in_place) {
     p_out = p.copy();
     m_out = bm.copy();
     v_out = bv.copy();
+    b_out = b.copy();
   }
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto lab = Buffer<const int32_t>(labels, batch);
   auto loss = Buffer<float>::make_scalar();
-  int optimizer = int(h.optimizer), step = h.step;
+  int optimizer = int(h.optimizer), step = h.step, s = int(seed);
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
   call(entry, view().name,
-       {p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), in.raw_buffer(), lab.raw_buffer(),
-        &optimizer, &lr, &wd, &b1, &b2, &eps, &step, loss.raw_buffer(), p_out.raw_buffer(),
-        m_out.raw_buffer(), v_out.raw_buffer()});
+       {p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
+        lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, loss.raw_buffer(),
+        p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()});
   if (!entry.updates_in_place) {
     p.copy_from(p_out);
     bm.copy_from(m_out);
     bv.copy_from(v_out);
+    b.copy_from(b_out);
   }
   return loss();
 }

@@ -1,10 +1,13 @@
 // Network: a registered model's generated entries on one target, called with plain
 // float arrays in PyTorch's memory order.
 //   params, grad_params, m, v: flat [P]          input, grad_input: [N, C, H, W] (or [N, F])
-//   labels: int32 [N]                             output: [N, K]
+//   buffers: flat [max(B, 1)] (running statistics) labels: int32 [N]     output: [N, K]
+// forward runs the model in inference mode; gradients and train_step in training mode
+// (batch statistics; dropout drawn from `seed`).
 #pragma once
 #include "runtime/registry.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,12 +45,16 @@ class Network {
   long long sample_size() const { return view().input_shape().elements(); }
   long long output_size() const { return view().output_shape().elements(); }
 
-  void forward(const float* params, const float* input, int batch, float* output) const;
-  float gradients(const float* params, const float* input, const int32_t* labels, int batch,
-                  float* grad_params, float* grad_input) const;
-  // Updates params, m and v in place; returns the loss before the update.
-  float train_step(float* params, float* m, float* v, const float* input,
-                   const int32_t* labels, int batch, const HyperParameters& h) const;
+  long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }
+
+  void forward(const float* params, const float* buffers, const float* input, int batch,
+               float* output) const;
+  float gradients(const float* params, const float* buffers, const float* input,
+                  const int32_t* labels, int batch, uint32_t seed, float* grad_params,
+                  float* grad_input) const;
+  // Updates params, m, v and buffers in place; returns the loss before the update.
+  float train_step(float* params, float* m, float* v, float* buffers, const float* input,
+                   const int32_t* labels, int batch, uint32_t seed, const HyperParameters& h) const;
 
  private:
   const RegisteredModel* model_;

@@ -22,7 +22,9 @@ std::vector<int64_t> tensor_shape(const Parameter& p) {
 }
 
 Parameters::Parameters(const ModelView& model)
-    : model_(model), values_(std::size_t(model.parameter_count), 0.0f) {}
+    : model_(model),
+      values_(std::size_t(model.parameter_count), 0.0f),
+      buffers_(std::size_t(std::max<long long>(1, model.buffer_count)), 0.0f) {}
 
 void Parameters::initialize(uint64_t seed) {
   SplitMix64 rng(seed);
@@ -36,11 +38,13 @@ void Parameters::initialize(uint64_t seed) {
       for (float& x : v) x = float(stddev * standard_normal(rng));
     scatter_to_storage(p, v.data(), values_.data());
   }
+  for (const Parameter& b : model_.buffers)  // running_var starts at 1, the rest at 0
+    std::fill_n(buffers_.data() + b.offset, b.size(), b.init == Init::constant ? b.init_value : 0.0f);
 }
 
 void Parameters::load(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
-  for (const Parameter& p : model_.parameters) {
+  auto read = [&](const Parameter& p, float* flat) {
     const std::string name(p.name.view());
     const Tensor& t = require(file.tensors, name, path);
     const std::vector<int64_t> shape = tensor_shape(p);
@@ -48,8 +52,11 @@ void Parameters::load(const std::string& path) {
     const std::vector<float> v = tensor_floats(t, name, path);
     for (std::size_t k = 0; k < v.size(); ++k)
       if (!std::isfinite(v[k])) fail("{}: tensor '{}' holds a non-finite value at element {}", path, name, k);
-    scatter_to_storage(p, v.data(), values_.data());
-  }
+    scatter_to_storage(p, v.data(), flat);
+  };
+  for (const Parameter& p : model_.parameters) read(p, values_.data());
+  for (const Parameter& b : model_.buffers)
+    if (b.role != ParameterRole::batches_tracked) read(b, buffers_.data());
 }
 
 TensorMap Parameters::tensors(std::span<const float> flat, std::string_view prefix) const {
@@ -63,8 +70,24 @@ TensorMap Parameters::tensors(std::span<const float> flat, std::string_view pref
   return out;
 }
 
+TensorMap Parameters::buffer_tensors() const {
+  TensorMap out;
+  for (const Parameter& b : model_.buffers) {
+    const std::string name(b.name.view());
+    if (b.role == ParameterRole::batches_tracked) {
+      const int64_t count = int64_t(buffers_[std::size_t(b.offset)]);
+      out[name] = i64_tensor({}, std::span(&count, 1));
+    } else {
+      out[name] = f32_tensor(tensor_shape(b), std::span(buffers_).subspan(b.offset, b.size()));
+    }
+  }
+  return out;
+}
+
 void Parameters::save(const std::string& path, const Metadata& metadata) const {
-  save_safetensors(path, tensors(values_), metadata);
+  TensorMap all = tensors(values_);
+  all.merge(buffer_tensors());
+  save_safetensors(path, all, metadata);
 }
 
 }  // namespace kiln

@@ -1,6 +1,7 @@
 #include "runtime/trainer.hpp"
 
 #include "runtime/error.hpp"
+#include "runtime/random.hpp"
 
 #include <fmt/format.h>
 
@@ -43,7 +44,7 @@ double accuracy(const Network& net, const Parameters& params, const ImageSet& se
   long long correct = 0;
   for (int first = 0; first < set.count; first += batch) {
     const int n = std::min(batch, set.count - first);
-    net.forward(params.data(), set.image(first), n, logits.data());
+    net.forward(params.data(), params.buffers(), set.image(first), n, logits.data());
     for (int i = 0; i < n; ++i) {
       const float* row = logits.data() + std::size_t(i) * k;
       correct += int(std::max_element(row, row + k) - row) == set.labels[first + i];
@@ -74,8 +75,10 @@ std::vector<EpochResult> train_classifier(const Network& net, Parameters& params
     while (int n = sampler.next(images, labels)) {
       h.learning_rate = learning_rate_at(config.lr_schedule, config.hyper.learning_rate, step, total_steps);
       h.step = int(++step);
-      const float loss = net.train_step(params.data(), m.data(), v.data(), images.data(),
-                                        labels.data(), n, h);
+      // Each step draws its dropout masks from its own seed.
+      const auto step_seed = uint32_t(SplitMix64(config.seed ^ uint64_t(step) << 32).next());
+      const float loss = net.train_step(params.data(), m.data(), v.data(), params.buffers(),
+                                        images.data(), labels.data(), n, step_seed, h);
       if (!std::isfinite(loss))
         fail("training diverged: the loss is {} at epoch {}, step {}; lower --lr (now {})",
              loss, epoch, step, config.hyper.learning_rate);

@@ -34,7 +34,11 @@ struct Policy {
   // Output buffers get their per-sample extents fixed, so that loops over channels can
   // be unrolled as they are for intermediates.
   void bound_output(Func f, Shape s) const {
-    if (!outputs.count(f.name())) return;
+    if (outputs.count(f.name())) bound_shape(f, s);
+  }
+  // f is computed over exactly its per-sample shape: what its consumers read, fixed
+  // even where they are inlined into an output of run-time extent.
+  void bound_shape(Func f, Shape s) const {
     const std::vector<Var> args = dims().of(s);
     for (int k = 0; k + 1 < int(args.size()); ++k) f.bound(args[k], 0, s[s.rank - 1 - k]);
   }
@@ -78,7 +82,7 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
   if (!p.claim(out)) return;
   const auto& d = dims();
   const TailStrategy tail = p.tail(out);
-  p.bound_output(out, s);
+  p.bound_shape(out, s);
   Var no("no"), ni("ni");
   out.compute_root();
   if (s.is_image()) {
@@ -222,13 +226,25 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
     case Op::prelu:  // out and d_in0 inline like relu's; the slopes' gradient is a reduction
       if (has("d_weight")) batch_reduction(f["d_weight"], p, 8);
       break;
+    case Op::batch_norm:  // the statistics are batch reductions; out and d_in0 materialized
+      for (const char* role : {"sum", "squares", "d_bias", "centered_sum"}) {
+        if (!has(role)) continue;
+        // Bounded, so that the register tiles' unrolled loops have constant extents.
+        const int channels = node.shape.is_image() ? node.shape.channels() : node.shape[0];
+        f[role].bound(f[role].args()[0], 0, channels);
+        batch_reduction(f[role], p, 8);
+      }
+      for (const char* role : {"mean", "inv_std", "scale", "shift"}) f[role].compute_root();
+      batch_major(f["out"], node.shape, p);
+      if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
+      break;
     case Op::softmax_cross_entropy:
       f["max"].compute_root().vectorize(dims().n, p.lanes);
       f["logsumexp"].compute_root().vectorize(dims().n, p.lanes);
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     default:
-      break;  // activations (leaky_relu, elu too), add, concat: inlined into their consumers
+      break;  // activations, dropout, normalize, add, concat: inlined into their consumers
   }
   // A sum of several consumers' adjoints is worth materializing once.
   if (has("d_out_sum")) batch_major(f["d_out_sum"], node.shape, p);
@@ -255,6 +271,11 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
     g.compute_root().vectorize(d.i, p.lanes);
     // Each update copies one parameter's gradient into its range: a short scalar copy.
     for (int u = 0; u < g.num_update_definitions(); ++u) g.update(u).unscheduled();
+  }
+  if (entry == Entry::train_step && lowered.buffers_out.defined()) {
+    Func b = lowered.buffers_out;  // a copy, then one short update per moved buffer
+    b.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf);
+    for (int u = 0; u < b.num_update_definitions(); ++u) b.update(u).unscheduled();
   }
   if (outputs.updated.defined()) {
     Func u = outputs.updated;

@@ -4,7 +4,7 @@
 //   kiln eval MODEL --weights FILE
 //   kiln predict MODEL --weights FILE IMAGE.png
 //   kiln forward MODEL --weights FILE --inputs FILE --out FILE
-//   kiln gradients MODEL --weights FILE --inputs FILE --out FILE
+//   kiln gradients MODEL --weights FILE --inputs FILE --out FILE [--seed S]
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
 #include "runtime/error.hpp"
@@ -24,9 +24,11 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
                    --weight-decay W --augment PIXELS --seed S --out FILE --data DIR --target cpu
   eval MODEL       held-out accuracy of --weights FILE
   predict MODEL    class and probabilities of one PNG image: --weights FILE IMAGE.png
-  forward MODEL    --weights FILE --inputs X.safetensors --out Y.safetensors  (tensor 'input' -> 'output')
+  forward MODEL    --weights FILE --inputs X.safetensors --out Y.safetensors  (tensor 'input' -> 'output';
+                   inference: batch norm's running statistics, no dropout)
   gradients MODEL  --weights FILE --inputs X.safetensors --out G.safetensors  ('input', 'labels' ->
-                   'loss', 'grad.<parameter>', 'grad.input')
+                   'loss', 'grad.<parameter>', 'grad.input'; training mode: batch statistics,
+                   dropout drawn from --seed S, default 0)
   models           list the models built into this binary
 )";
 

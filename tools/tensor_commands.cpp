@@ -59,16 +59,18 @@ struct Loaded {
   Network net;
   Batch batch;
   std::string out;
+  uint32_t seed = 0;  // gradients: dropout's draw
 };
 
 Loaded load(const std::vector<std::string>& args, bool with_labels) {
-  const Flags flags(args, {"weights", "inputs", "out", "target"}, 1);
+  const Flags flags(args, {"weights", "inputs", "out", "target", "seed"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
   params.load(flags.required("weights"));
   Network net(model, flags.text("target", "cpu"));
   Batch batch = read_batch(flags.required("inputs"), model.view, with_labels);
-  return {model, std::move(params), std::move(net), std::move(batch), flags.required("out")};
+  return {model, std::move(params), std::move(net), std::move(batch), flags.required("out"),
+          uint32_t(flags.non_negative_int("seed", 0))};
 }
 
 }  // namespace
@@ -76,7 +78,7 @@ Loaded load(const std::vector<std::string>& args, bool with_labels) {
 int forward(const std::vector<std::string>& args) {
   Loaded l = load(args, false);
   std::vector<float> output(std::size_t(l.batch.count) * l.net.output_size());
-  l.net.forward(l.params.data(), l.batch.input.data(), l.batch.count, output.data());
+  l.net.forward(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, output.data());
   save_safetensors(l.out, {{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}});
   fmt::print("wrote 'output' [{}, {}] to {}\n", l.batch.count, l.net.output_size(), l.out);
   return 0;
@@ -85,8 +87,9 @@ int forward(const std::vector<std::string>& args) {
 int gradients(const std::vector<std::string>& args) {
   Loaded l = load(args, true);
   std::vector<float> grad_params(l.params.size()), grad_input(l.batch.input.size());
-  const float loss = l.net.gradients(l.params.data(), l.batch.input.data(), l.batch.labels.data(),
-                                     l.batch.count, grad_params.data(), grad_input.data());
+  const float loss = l.net.gradients(l.params.data(), l.params.buffers(), l.batch.input.data(),
+                                     l.batch.labels.data(), l.batch.count, l.seed,
+                                     grad_params.data(), grad_input.data());
   TensorMap out;
   out["loss"] = f32_tensor({}, std::span(&loss, 1));
   out["grad.input"] = f32_tensor(batch_shape(l.batch.count, l.net.view().input_shape()), grad_input);

@@ -87,7 +87,7 @@ int predict(const std::vector<std::string>& args) {
          image.height, image.channels, model.name, in.width(), in.height(), in.channels());
   const Network net(model, flags.text("target", "cpu"));
   std::vector<float> probabilities(net.output_size());
-  net.forward(params.data(), image.pixels.data(), 1, probabilities.data());
+  net.forward(params.data(), params.buffers(), image.pixels.data(), 1, probabilities.data());
   softmax_rows(probabilities.data(), 1, int(probabilities.size()));
   const auto best = std::max_element(probabilities.begin(), probabilities.end());
   fmt::print("class {} (probability {:.4f})\n", best - probabilities.begin(), *best);

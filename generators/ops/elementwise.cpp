@@ -6,6 +6,8 @@
 //   leaky_relu out = in > 0 ? in : a in  d_in = d_out (in > 0 ? 1 : a)      a = Node::alpha
 //   elu       out = in > 0 ? in : a (e^in - 1)
 //                                        d_in = d_out (in > 0 ? 1 : out + a) a = Node::alpha
+//   normalize out = (in - mean[c]) / std[c] (fixed; torchvision's Normalize)
+//                                        d_in = d_out / std[c]
 //   add       out = a + b (same shape)   d_a = d_b = d_out
 //   concat    out = [a; b; ...] along channels; d_k = d_out's slice of input k
 #include "generators/ops/ops.hpp"
@@ -103,6 +105,27 @@ void merge_adjoint(const Node& node, std::span<const Tensor> in, NodeFuncs& f) {
     if (op == Op::concat) begin += in[k].shape.channels();
     f["d_in" + std::to_string(k)] = d_in;
   }
+}
+
+void normalize_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
+  const auto& d = dims();
+  Expr mean = node.channel_mean[0], inv_std = 1.0f / node.channel_std[0];
+  for (int k = 1; k < node.channel_values; ++k) {
+    mean = select(d.c == k, node.channel_mean[k], mean);
+    inv_std = select(d.c == k, 1.0f / node.channel_std[k], inv_std);
+  }
+  Func out(func_name(node.name)), inv(func_name(node.name, "inv_std"));
+  inv(d.c) = inv_std;
+  out(d.x, d.y, d.c, d.n) = (in.f(d.x, d.y, d.c, d.n) - mean) * inv(d.c);
+  f["inv_std"] = inv;
+  f["out"] = out;
+}
+
+void normalize_adjoint(const Node& node, const Tensor&, NodeFuncs& f) {
+  const auto& d = dims();
+  Func d_in(func_name(node.name, "d_in0"));
+  d_in(d.x, d.y, d.c, d.n) = f["d_out"](d.x, d.y, d.c, d.n) * f["inv_std"](d.c);
+  f["d_in0"] = d_in;
 }
 
 }  // namespace kiln::gen::ops

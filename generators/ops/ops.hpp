@@ -26,6 +26,17 @@ void prelu_adjoint(const Node&, const Tensor& in, const Func& w, const Context&,
 void global_avg_pool_forward(const Node&, const Tensor& in, NodeFuncs&);
 void global_avg_pool_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
+void batch_norm_forward(const Node&, const Tensor& in, std::span<const Func> params_and_buffers,
+                        const Context&, NodeFuncs&);
+void batch_norm_adjoint(const Node&, const Tensor& in, std::span<const Func> params_and_buffers,
+                        const Context&, NodeFuncs&);
+
+void dropout_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
+void dropout_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+
+void normalize_forward(const Node&, const Tensor& in, NodeFuncs&);
+void normalize_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+
 void merge_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
 void merge_adjoint(const Node&, std::span<const Tensor> in, NodeFuncs&);
 

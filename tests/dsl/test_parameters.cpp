@@ -128,8 +128,9 @@ TEST_CASE("dsl parameters: LeNet-5's table matches its PyTorch state_dict") {
     CHECK(got.fan_in == want.fan_in);
     CHECK(got.fan_out == want.fan_out);
   }
-  // The table has two slots per node; the unused ones are marked and own nothing.
-  REQUIRE(table.size() == 28);
+  // The table has five slots per node (batch norm owns five tensors); the unused ones
+  // are marked and own nothing.
+  REQUIRE(table.size() == 5 * 14);
   for (int k = 10; k < int(table.size()); ++k) {
     INFO("slot " << k);
     CHECK(table[k].node == -1);
@@ -185,5 +186,49 @@ TEST_CASE("dsl parameters: scatter_to_storage and gather_from_storage invert eac
   CHECK(flat[std::size_t(p.offset + 1)] == 3 * 3 * 5);
   gather_from_storage(p, flat.data(), back.data());
   CHECK(back == pytorch);
+}
+}  // namespace
+
+namespace {
+using namespace kiln;
+// batch_norm owns weight and bias (learned) and running_mean, running_var and
+// num_batches_tracked (buffers), with PyTorch's names and initial values. The table
+// lists every learned tensor first, then the buffers, each tiling its own flat buffer.
+constexpr auto bn_model = model("t", input(3, 8, 8), conv2d(4, 3), batch_norm(), relu, flatten,
+                                dense(5), batch_norm(1e-3f, 0.2f).named("head_bn"));
+static_assert(bn_model.parameter_tensor_count() == 8 && bn_model.buffer_tensor_count() == 6);
+// conv 3*4*3*3 + 4, bn 4 + 4, dense (4*6*6)*5 + 5, bn 5 + 5.
+static_assert(bn_model.parameter_count() == (108 + 4) + (4 + 4) + (720 + 5) + (5 + 5));
+static_assert(bn_model.buffer_count() == (4 + 4 + 1) + (5 + 5 + 1));
+constexpr auto bn_table = bn_model.parameter_table();
+static_assert(bn_table[2].name == Label("bn1.weight") && bn_table[2].shape == shape(4) &&
+              bn_table[2].init == Init::constant && bn_table[2].init_value == 1.0f &&
+              bn_table[2].offset == 112 && bn_table[2].role == ParameterRole::weight);
+static_assert(bn_table[3].name == Label("bn1.bias") && bn_table[3].init == Init::zeros);
+static_assert(bn_table[7].name == Label("head_bn.bias") && bn_table[7].offset == 112 + 8 + 725 + 5);
+static_assert(bn_table[8].name == Label("bn1.running_mean") && bn_table[8].offset == 0 &&
+              bn_table[8].role == ParameterRole::running_mean && bn_table[8].init == Init::zeros);
+static_assert(bn_table[9].name == Label("bn1.running_var") && bn_table[9].offset == 4 &&
+              bn_table[9].init == Init::constant && bn_table[9].init_value == 1.0f);
+static_assert(bn_table[10].name == Label("bn1.num_batches_tracked") && bn_table[10].offset == 8 &&
+              bn_table[10].shape == Shape{} && bn_table[10].size() == 1);
+static_assert(bn_table[11].name == Label("head_bn.running_mean") && bn_table[11].offset == 9 &&
+              bn_table[11].shape == shape(5));
+static_assert(bn_table[13].name == Label("head_bn.num_batches_tracked") && bn_table[13].offset == 19);
+static_assert(bn_table[14].node == -1);
+// dropout and normalize own nothing.
+static_assert(model("t", input(3, 4, 4), normalize({0.5f}, {0.2f}), dropout(0.1f)).parameter_count() == 0);
+
+TEST_CASE("dsl parameters: a view splits learned tensors from buffers") {
+  static constexpr auto m = bn_model;
+  const ModelView v = view_of<m>();
+  CHECK(v.parameters.size() == 8);
+  CHECK(v.buffers.size() == 6);
+  CHECK(v.buffer_count == 20);
+  REQUIRE(v.buffers_of(2).size() == 3);
+  CHECK(v.buffers_of(2)[1].name == Label("bn1.running_var"));
+  REQUIRE(v.parameters_of(2).size() == 2);
+  CHECK(v.parameters_of(2)[0].name == Label("bn1.weight"));
+  CHECK(v.buffers_of(1).empty());
 }
 }  // namespace

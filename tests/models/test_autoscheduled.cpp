@@ -36,14 +36,14 @@ TEST_CASE("an autoscheduled build computes what the hand schedule computes", "[m
   for (int k = 0; k < n; ++k) labels[k] = (k * 7) % 10;
 
   std::vector<float> out_a(n * 10, NAN), out_b(n * 10, NAN);
-  hand.forward(params.data(), images.data(), n, out_a.data());
-  autoscheduled.forward(params.data(), images.data(), n, out_b.data());
+  hand.forward(params.data(), params.buffers(), images.data(), n, out_a.data());
+  autoscheduled.forward(params.data(), params.buffers(), images.data(), n, out_b.data());
   CHECK(max_relative_difference(out_b, out_a) < 1e-5);
 
   const std::size_t P = params.size();
   std::vector<float> gp_a(P, NAN), gp_b(P, NAN), gi_a(images.size(), NAN), gi_b(images.size(), NAN);
-  const float loss_a = hand.gradients(params.data(), images.data(), labels.data(), n, gp_a.data(), gi_a.data());
-  const float loss_b = autoscheduled.gradients(params.data(), images.data(), labels.data(), n, gp_b.data(), gi_b.data());
+  const float loss_a = hand.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0, gp_a.data(), gi_a.data());
+  const float loss_b = autoscheduled.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0, gp_b.data(), gi_b.data());
   CHECK(loss_b == Approx(loss_a).epsilon(1e-5));
   CHECK(max_relative_difference(gp_b, gp_a) < 1e-4);
   CHECK(max_relative_difference(gi_b, gi_a) < 1e-4);
@@ -53,8 +53,8 @@ TEST_CASE("an autoscheduled build computes what the hand schedule computes", "[m
   // Momentum, not Adam: Adam's first step moves every weight by about lr * sign(g), so a
   // gradient that is zero up to summation order could flip and differ by 2 lr.
   const kiln::HyperParameters h = kiln::defaults_for(kiln::Optimizer::momentum, 1e-2f);
-  hand.train_step(p_a.data(), m_a.data(), v_a.data(), images.data(), labels.data(), n, h);
-  autoscheduled.train_step(p_b.data(), m_b.data(), v_b.data(), images.data(), labels.data(), n, h);
+  hand.train_step(p_a.data(), m_a.data(), v_a.data(), p_a.buffers(), images.data(), labels.data(), n, 0, h);
+  autoscheduled.train_step(p_b.data(), m_b.data(), v_b.data(), p_b.buffers(), images.data(), labels.data(), n, 0, h);
   CHECK(max_relative_difference({p_b.values().begin(), p_b.values().end()},
                                 {p_a.values().begin(), p_a.values().end()}) < 1e-5);
 }

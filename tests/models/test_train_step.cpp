@@ -76,13 +76,13 @@ TEST_CASE("train_step applies each optimizer to the gradients of the gradients e
         h.step = step;
         // The gradient at the current (kiln) parameters, then both updates from there.
         std::vector<float> before(params.values().begin(), params.values().end());
-        const float loss_g = net.gradients(params.data(), images.data(), labels.data(), n,
+        const float loss_g = net.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0,
                                            grad.data(), grad_input.data());
         ref.p.assign(before.begin(), before.end());
         reference_step(ref, grad, h);
         std::fill(grad.begin(), grad.end(), NAN);
-        const float loss_t = net.train_step(params.data(), m.data(), v.data(), images.data(),
-                                            labels.data(), n, h);
+        const float loss_t = net.train_step(params.data(), m.data(), v.data(), params.buffers(),
+                                            images.data(), labels.data(), n, 0, h);
         CHECK(loss_t == Approx(loss_g).epsilon(1e-5));
         INFO("step " << step);
         CHECK(max_relative_error({params.values().begin(), params.values().end()}, ref.p) < 1e-5);

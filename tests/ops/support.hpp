@@ -91,10 +91,13 @@ enum class Metric {
 
 // The largest error of `got` against `want`; infinite if any element is NaN or infinite
 // (an output element left unwritten shows as NaN). Prints one OK / NOT OK line.
+// scale_floor: the least scale of Metric::scaled, for a part of a larger gradient whose
+// own values may all be zero (a bias before batch norm), judged on the whole's scale.
 inline double compare(const std::string& what, const std::vector<double>& got,
-                      const std::vector<double>& want, Metric metric, double tolerance) {
+                      const std::vector<double>& want, Metric metric, double tolerance,
+                      double scale_floor = 0) {
   REQUIRE(got.size() == want.size());
-  double scale = 0;
+  double scale = scale_floor;
   for (double w : want) scale = std::max(scale, std::abs(w));
   double err = 0;
   std::size_t worst = 0, bad = 0;

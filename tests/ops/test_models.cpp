@@ -62,6 +62,14 @@ inline constexpr auto residual_at_input = checked<model("residual_at_input", inp
     residual(sequence(conv2d(2, 3, pad(1)))), flatten, dense(3), softmax_cross_entropy)>;
 inline constexpr auto concat_at_input = checked<model("concat_at_input", input(2, 5, 5),
     concat(conv2d(2, 1), conv2d(1, 3, pad(1))), flatten, dense(3), softmax_cross_entropy)>;
+
+// Batch norm after convs and after a dense layer, a residual block whose shortcut feeds
+// batch-normed values, dropout on images and on features, and input normalization.
+inline constexpr auto normalized = checked<model("normalized", input(3, 6, 6),
+    normalize({0.5f, 0.4f, 0.3f}, {0.2f, 0.3f, 0.25f}),
+    conv2d(4, 3, pad(1)), batch_norm(), relu,
+    residual(sequence(conv2d(4, 3, pad(1)), batch_norm(1e-3f, 0.2f), relu, dropout(0.25f))),
+    max_pool(2), flatten, dense(6), batch_norm(), relu, dropout(), dense(3), softmax_cross_entropy)>;
 }  // namespace models
 
 namespace {
@@ -88,21 +96,31 @@ const std::vector<ModelCase> model_cases = {
      &view_of<models::slopes_and_gap>},
     {"residual reading the model input", &view_of<models::residual_at_input>},
     {"concat reading the model input", &view_of<models::concat_at_input>},
+    {"normalize, conv + batch_norm, residual with batch_norm and dropout, dense + batch_norm, dropout",
+     &view_of<models::normalized>},
 };
+
+// The seed the gradients entry draws dropout masks from in these tests.
+constexpr uint32_t test_seed = 77;
 
 // The entries' inputs, as ImageParams (the JIT twin of the generator's Input<Buffer>s).
 struct EntryInputs {
-  ImageParam params, input, labels;
+  ImageParam params, buffers, input, labels;
+  Halide::Param<int> seed{"seed"};
   explicit EntryInputs(const ModelView& view)
       : params(Halide::Float(32), 1, "params"),
+        buffers(Halide::Float(32), 1, "buffers"),
         input(Halide::Float(32), view.input_shape().rank + 1, "input"),
         labels(Halide::Int(32), 1, "labels") {}
   Halide::Expr batch() const { return input.dim(input.dimensions() - 1).extent(); }
+  gen::ModelInputs lowering_inputs(const Halide::Func& labels_func) const {
+    return {params, buffers, input, labels_func, batch(), seed};
+  }
 };
 
 // The gradients entry, as Gradients<>::generate() builds it.
 Halide::Pipeline gradients_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t) {
-  gen::LoweredModel m = gen::lower_model(view, in.params, in.input, in.labels, in.batch(), true);
+  gen::LoweredModel m = gen::lower_model(view, in.lowering_inputs(in.labels), true);
   schedules::cpu_simd(view, m, Entry::gradients, {{m.loss, m.grad_params, m.grad_input}, {}, {}}, t);
   return Halide::Pipeline({m.loss, m.grad_params, m.grad_input});
 }
@@ -111,7 +129,7 @@ Halide::Pipeline gradients_entry(const ModelView& view, EntryInputs& in, const H
 Halide::Pipeline forward_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t) {
   Halide::Func no_labels("no_labels");
   no_labels(gen::dims().n) = 0;
-  gen::LoweredModel m = gen::lower_model(view, in.params, in.input, no_labels, in.batch(), false);
+  gen::LoweredModel m = gen::lower_model(view, in.lowering_inputs(no_labels), false);
   schedules::cpu_simd(view, m, Entry::forward, {{m.output}, {}, {}}, t);
   return Halide::Pipeline(m.output);
 }
@@ -147,6 +165,11 @@ void check_model(const ModelCase& c, int case_index) {
     std::mt19937 rng(7000u + 1000u * unsigned(case_index) + unsigned(N));
     const std::string tag = std::string(view.name) + ", N=" + std::to_string(N) + ": ";
     const std::vector<double> params = random_parameters(view, rng);
+    std::vector<double> buffers(std::size_t(std::max<long long>(1, view.buffer_count)));
+    for (const Parameter& b : view.buffers)  // running means in [-1, 1], variances in [0.5, 1.5]
+      for (long long k = 0; k < b.size(); ++k)
+        buffers[std::size_t(b.offset + k)] = b.role == ParameterRole::running_var ? 1.0 + random_tensor({1}, rng).data[0] / 2
+                                                                                  : random_tensor({1}, rng).data[0];
     const Tensor input = random_tensor(batched(N, view.input_shape()), rng);
     const std::vector<int> labels = random_labels(N, view.output_shape()[0], rng);
 
@@ -154,8 +177,12 @@ void check_model(const ModelCase& c, int case_index) {
     for (std::size_t k = 0; k < params.size(); ++k) params_buffer.data()[k] = float(params[k]);
     Halide::Buffer<float> input_buffer = buffer_of(input);
     Halide::Buffer<int32_t> labels_buffer = buffer_of(labels);
+    Halide::Buffer<float> buffers_buffer(int(buffers.size()));
+    for (std::size_t k = 0; k < buffers.size(); ++k) buffers_buffer.data()[k] = float(buffers[k]);
     for (EntryInputs* e : {&in_g, &in_f}) {
       e->params.set(params_buffer);
+      e->buffers.set(buffers_buffer);
+      e->seed.set(int(test_seed));
       e->input.set(input_buffer);
       e->labels.set(labels_buffer);
     }
@@ -166,26 +193,32 @@ void check_model(const ModelCase& c, int case_index) {
     gradients.realize({loss, grad_params, grad_input}, target);
     forward.realize(output, target);
 
-    const reference::ModelValues ref = reference::evaluate(view, params, input, labels);
-    compare(tag + "forward entry: output", values_of(output), ref.nodes[view.output_node].data,
+    // forward is inference (running statistics, no dropout); gradients trains.
+    const reference::Mode training{true, test_seed};
+    const reference::ModelValues inferred = reference::evaluate(view, params, buffers, input, labels, {false, 0});
+    const reference::ModelValues ref = reference::evaluate(view, params, buffers, input, labels, training);
+    compare(tag + "forward entry: output", values_of(output), inferred.nodes[view.output_node].data,
             Metric::elementwise, forward_tolerance);
     compare(tag + "gradients entry: loss", values_of(loss), {ref.loss}, Metric::elementwise,
             forward_tolerance);
     const std::vector<double> fd_params = numerical_gradient([&](const std::vector<double>& x) {
-      return reference::model_loss(view, x, input, labels);
+      return reference::evaluate(view, x, buffers, input, labels, training).loss;
     }, params);
     compare(tag + "gradients entry: grad_params", values_of(grad_params), fd_params, Metric::scaled,
             gradient_tolerance);
-    // Per parameter tensor too, so that a wrong tensor is named even where it is small.
+    // Per parameter tensor too, so that a wrong tensor is named even where it is small
+    // (but not judged on float32 rounding where its true gradient is zero).
+    double whole = 0;
+    for (double g : fd_params) whole = std::max(whole, std::abs(g));
     for (const Parameter& p : view.parameters) {
       auto cut = [&](const std::vector<double>& v) { return reference::parameter(p, v).data; };
       compare(tag + "  " + std::string(p.name.view()), cut(values_of(grad_params)), cut(fd_params),
-              Metric::scaled, gradient_tolerance);
+              Metric::scaled, gradient_tolerance, 1e-2 * whole);
     }
     const std::vector<double> fd_input = numerical_gradient([&](const std::vector<double>& x) {
       Tensor moved = input;
       moved.data = x;
-      return reference::model_loss(view, params, moved, labels);
+      return reference::evaluate(view, params, buffers, moved, labels, training).loss;
     }, input.data);
     compare(tag + "gradients entry: grad_input", values_of(grad_input), fd_input, Metric::scaled,
             gradient_tolerance);

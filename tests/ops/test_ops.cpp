@@ -72,6 +72,13 @@ const std::vector<OpCase> op_cases = {
     {"add flat", add_node, {shape(5), shape(5)}},
     {"concat 2 inputs", concat_node, {shape(2, 3, 4), shape(3, 3, 4)}},
     {"concat 3 inputs", concat_node, {shape(1, 4, 3), shape(2, 4, 3), shape(1, 4, 3)}},
+    {"batch_norm image", batch_norm(), {shape(3, 4, 5)}},
+    {"batch_norm image, eps 1e-3, momentum 0.3, 1x1 pixels", batch_norm(1e-3f, 0.3f), {shape(4, 1, 1)}},
+    {"batch_norm flat", batch_norm(), {shape(6)}},
+    {"dropout(0.5) image", dropout(), {shape(3, 4, 5)}},
+    {"dropout(0.2) flat", dropout(0.2f), {shape(40)}},
+    {"normalize, 3 channels", normalize({0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}), {shape(3, 4, 5)}},
+    {"normalize, one value", normalize({0.5f}, {0.25f}), {shape(2, 3, 3)}},
     {"softmax_cross_entropy", softmax_cross_entropy, {shape(5)}, Data::wide},
     {"softmax_cross_entropy, 2 classes", softmax_cross_entropy, {shape(2)}, Data::wide},
 };
@@ -108,8 +115,11 @@ struct OpPipeline {
   Halide::Pipeline pipeline;
 };
 
+// The seed dropout draws from in these tests.
+constexpr uint32_t test_seed = 1234;
+
 OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
-                    const std::vector<Parameter>& params) {
+                    const std::vector<Parameter>& params, bool training = true) {
   const auto& d = gen::dims();
   OpPipeline p;
   std::vector<gen::Tensor> in;
@@ -122,6 +132,8 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   }
   gen::Context ctx;
   ctx.batch = p.inputs[0].dim(in_shapes[0].rank).extent();
+  ctx.training = training;
+  ctx.seed = int(test_seed);
   p.labels = ImageParam(Halide::Int(32), 1, "labels");
   Func labels("labels_of");  // clamped to a class, as lower_model gives them (Context's contract)
   labels(d.n) = Halide::clamp(p.labels(d.n), 0, is_loss(node.op) ? in_shapes[0][0] - 1 : 0);
@@ -136,6 +148,14 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   }
   gen::NodeFuncs f;
   gen::lower_forward(node, in, views, ctx, f);
+  p.roles.push_back("out");
+  if (!training) {  // inference: the forward value alone
+    Func result("out_result");
+    f["out"].compute_root();
+    result(f["out"].args()) = f["out"](f["out"].args());
+    p.pipeline = Halide::Pipeline(result);
+    return p;
+  }
   if (!is_loss(node.op)) {
     p.d_out = ImageParam(Halide::Float(32), node.shape.rank + 1, "d_out_buffer");
     Func g("d_out");
@@ -143,9 +163,11 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
     f["d_out"] = g;
   }
   gen::lower_adjoint(node, in, views, ctx, f);
-  p.roles.push_back("out");
   for (std::size_t k = 0; k < in.size(); ++k) p.roles.push_back("d_in" + std::to_string(k));
-  for (const Parameter& q : params) p.roles.push_back(q.role == ParameterRole::weight ? "d_weight" : "d_bias");
+  for (const Parameter& q : params)
+    if (!is_buffer(q.role)) p.roles.push_back(q.role == ParameterRole::weight ? "d_weight" : "d_bias");
+  if (node.op == Op::batch_norm)
+    for (const char* r : {"running_mean_new", "running_var_new", "batches_tracked_new"}) p.roles.push_back(r);
   // Every Func of the node at root: the simplest schedule, so each is checked as written
   // and the JIT has small loop nests to compile (inlining everything compiles slowly).
   for (auto& [role, func] : f.funcs) func.compute_root();
@@ -163,15 +185,32 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   return p;
 }
 
+// Batch norm's running statistics after the batch, and the count, as the reference gives them.
+std::vector<std::vector<double>> running_after(const Node& node, const Tensor& in,
+                                               const std::vector<Tensor>& owned) {
+  const reference::ChannelStatistics s = reference::channel_statistics(in);
+  return {reference::running_update(owned[2].data, s.mean, node.momentum),
+          reference::running_update(owned[3].data, s.unbiased_var, node.momentum),
+          {owned[4].data[0] + 1}};
+}
+
 void check_op(const OpCase& c, int case_index) {
   const Node node = placed(c.layer, c.inputs);
-  std::vector<Parameter> params;
-  for (int t = 0; t < parameter_tensors(node.op); ++t)
-    params.push_back(describe_parameter(node, 1, c.inputs[0], t, 0));
-  OpPipeline p = lower_op(node, c.inputs, params);
+  std::vector<Parameter> owned_params;  // learned tensors, then buffers
+  for (int t = 0; t < parameter_tensors(node); ++t)
+    owned_params.push_back(describe_parameter(node, 1, c.inputs[0], t, 0));
+  std::size_t learned = 0;
+  while (learned < owned_params.size() && !is_buffer(owned_params[learned].role)) ++learned;
+  const bool has_inference_mode = node.op == Op::batch_norm || node.op == Op::dropout;
+  OpPipeline p = lower_op(node, c.inputs, owned_params);
+  OpPipeline inference;
   const Halide::Target target = Halide::get_jit_target_from_environment();
   const auto start = std::chrono::steady_clock::now();
   p.pipeline.compile_jit(target);
+  if (has_inference_mode) {
+    inference = lower_op(node, c.inputs, owned_params, false);
+    inference.pipeline.compile_jit(target);
+  }
   const auto compiled = std::chrono::steady_clock::now();
 
   for (int N : c.batches) {
@@ -179,18 +218,20 @@ void check_op(const OpCase& c, int case_index) {
     const std::string tag = std::string(c.label) + ", N=" + std::to_string(N) + ": ";
     std::vector<Tensor> in, w;
     for (Shape s : c.inputs) in.push_back(random_tensor(batched(N, s), rng, c.data));
-    for (const Parameter& q : params) w.push_back(random_tensor(pytorch_shape(q), rng));
+    for (const Parameter& q : owned_params) w.push_back(random_tensor(pytorch_shape(q), rng));
+    if (node.op == Op::batch_norm)  // a variance is positive
+      for (double& v : w[3].data) v = 0.5 + std::abs(v);
     const bool loss = is_loss(node.op);
     const Tensor R = loss ? Tensor() : random_tensor(batched(N, node.shape), rng);
     const std::vector<int> labels = random_labels(N, c.inputs[0][0], rng);
+    const reference::Mode training{true, test_seed};
 
     // The double objective: sum(out * R), or the loss itself.
     auto objective = [&](const std::vector<Tensor>& in, const std::vector<Tensor>& w) {
       std::vector<const Tensor*> ptrs;
       for (const Tensor& t : in) ptrs.push_back(&t);
       if (loss) return reference::softmax_cross_entropy(in[0], labels);
-      return reference::dot(reference::forward(node, ptrs, w.size() > 0 ? &w[0] : nullptr,
-                                               w.size() > 1 ? &w[1] : nullptr), R);
+      return reference::dot(reference::forward(node, ptrs, w, training), R);
     };
 
     // Bind the inputs; every output starts as NaN.
@@ -202,7 +243,8 @@ void check_op(const OpCase& c, int case_index) {
     p.labels.set(label_buffer);
     std::vector<std::vector<int>> out_shapes{loss ? std::vector<int>{} : batched(N, node.shape)};
     for (const Tensor& t : in) out_shapes.push_back(t.shape);
-    for (const Tensor& t : w) out_shapes.push_back(t.shape);
+    for (std::size_t k = 0; k < learned; ++k) out_shapes.push_back(w[k].shape);
+    for (std::size_t k = learned; k < w.size(); ++k) out_shapes.push_back(w[k].shape);
     std::vector<Halide::Buffer<>> outs;
     for (const auto& s : out_shapes) outs.push_back(nan_buffer(s));
     Halide::Realization realization(outs);
@@ -214,7 +256,7 @@ void check_op(const OpCase& c, int case_index) {
     for (const Tensor& t : in) ptrs.push_back(&t);
     const std::vector<double> want =
         loss ? std::vector<double>{reference::softmax_cross_entropy(in[0], labels)}
-             : reference::forward(node, ptrs, w.size() > 0 ? &w[0] : nullptr, w.size() > 1 ? &w[1] : nullptr).data;
+             : reference::forward(node, ptrs, w, training).data;
     compare(tag + "out", got(0), want, Metric::elementwise, forward_tolerance);
 
     // Adjoints w.r.t. each input, then the weight and the bias.
@@ -233,7 +275,7 @@ void check_op(const OpCase& c, int case_index) {
       compare(tag + "d_in" + std::to_string(k) + (c.data == Data::ties ? " (vs reference adjoint)" : ""),
               got(1 + k), fd, Metric::scaled, gradient_tolerance);
     }
-    for (std::size_t k = 0; k < w.size(); ++k) {
+    for (std::size_t k = 0; k < learned; ++k) {
       const std::vector<double> fd = numerical_gradient([&](const std::vector<double>& x) {
         std::vector<Tensor> moved = w;
         moved[k].data = x;
@@ -241,6 +283,21 @@ void check_op(const OpCase& c, int case_index) {
       }, w[k].data);
       compare(tag + (k == 0 ? "d_weight" : "d_bias"), got(1 + in.size() + k), fd, Metric::scaled,
               gradient_tolerance);
+    }
+    if (node.op == Op::batch_norm) {
+      const auto want_running = running_after(node, in[0], w);
+      const char* names[] = {"running_mean'", "running_var'", "num_batches_tracked'"};
+      for (std::size_t k = 0; k < 3; ++k)
+        compare(tag + names[k], got(1 + in.size() + learned + k), want_running[k],
+                Metric::elementwise, forward_tolerance);
+    }
+    if (has_inference_mode) {  // inference: running statistics, no dropout
+      inference.inputs[0].set(bound[0]);
+      for (std::size_t k = 0; k < w.size(); ++k) inference.params[k].set(bound[in.size() + k]);
+      Halide::Buffer<float> out = nan_buffer(batched(N, node.shape));
+      inference.pipeline.realize(out, target);
+      compare(tag + "inference out", values_of(out), reference::forward(node, ptrs, w, {false, 0}).data,
+              Metric::elementwise, forward_tolerance);
     }
   }
   const auto done = std::chrono::steady_clock::now();

@@ -3,6 +3,7 @@
 // DSL's node records and parameter table; knows nothing of Halide.
 #pragma once
 #include "dsl/kiln.hpp"
+#include "reference/normalization.hpp"
 #include "reference/ops.hpp"
 
 namespace kiln::reference {
@@ -11,10 +12,19 @@ inline Window window_of(const Node& n) {
   return {n.kernel_h, n.kernel_w, n.stride_h, n.stride_w, n.pad_h, n.pad_w};
 }
 
-// The value of a node that is not a loss, from its inputs (batch first) and, for conv2d
-// and dense, its weight and bias in PyTorch layout (prelu: its weight alone).
+// Training (batch statistics, dropout drawn from `seed`) or inference.
+struct Mode {
+  bool training = true;
+  uint32_t seed = 0;
+};
+
+// The value of a node that is not a loss, from its inputs (batch first) and the tensors
+// it owns in table order, in PyTorch layout: conv2d and dense weight and bias, prelu its
+// weight, batch_norm weight, bias, running_mean, running_var (and the count).
 inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
-                      const Tensor* weight = nullptr, const Tensor* bias = nullptr) {
+                      const std::vector<Tensor>& owned, Mode mode = {}) {
+  const Tensor* weight = owned.size() > 0 ? &owned[0] : nullptr;
+  const Tensor* bias = owned.size() > 1 ? &owned[1] : nullptr;
   switch (node.op) {
     case Op::conv2d: return conv2d(*in[0], *weight, *bias, window_of(node));
     case Op::max_pool: return max_pool(*in[0], window_of(node));
@@ -28,6 +38,18 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
     case Op::elu: return elu(*in[0], node.alpha);
     case Op::prelu: return prelu(*in[0], *weight);
     case Op::global_avg_pool: return global_avg_pool(*in[0]);
+    case Op::batch_norm: {
+      if (mode.training) {
+        const ChannelStatistics s = channel_statistics(*in[0]);
+        return batch_norm(*in[0], *weight, *bias, s.mean, s.biased_var, node.epsilon);
+      }
+      return batch_norm(*in[0], *weight, *bias, owned[2].data, owned[3].data, node.epsilon);
+    }
+    case Op::dropout:
+      return mode.training ? dropout(*in[0], node.alpha, mode.seed, node.name.view()) : *in[0];
+    case Op::normalize:
+      return normalize(*in[0], {node.channel_mean.begin(), node.channel_mean.begin() + node.channel_values},
+                       {node.channel_std.begin(), node.channel_std.begin() + node.channel_values});
     case Op::add: return add(*in[0], *in[1]);
     case Op::concat: return concat(in);
     case Op::input:
@@ -51,7 +73,8 @@ struct ModelValues {
   double loss = std::numeric_limits<double>::quiet_NaN();
 };
 inline ModelValues evaluate(const ModelView& model, const std::vector<double>& params,
-                            const Tensor& input, const std::vector<int>& labels) {
+                            const std::vector<double>& buffers, const Tensor& input,
+                            const std::vector<int>& labels, Mode mode) {
   ModelValues v;
   v.nodes.resize(model.nodes.size());
   v.nodes[0] = input;
@@ -63,16 +86,18 @@ inline ModelValues evaluate(const ModelView& model, const std::vector<double>& p
       v.loss = softmax_cross_entropy(*in[0], labels);
       continue;
     }
-    std::vector<Tensor> p;
-    for (const Parameter& q : model.parameters_of(int(i))) p.push_back(parameter(q, params));
-    v.nodes[i] = forward(node, in, p.size() > 0 ? &p[0] : nullptr, p.size() > 1 ? &p[1] : nullptr);
+    std::vector<Tensor> owned;
+    for (const Parameter& q : model.parameters_of(int(i))) owned.push_back(parameter(q, params));
+    for (const Parameter& q : model.buffers_of(int(i))) owned.push_back(parameter(q, buffers));
+    v.nodes[i] = forward(node, in, owned, mode);
   }
   return v;
 }
-
-inline double model_loss(const ModelView& model, const std::vector<double>& params,
-                         const Tensor& input, const std::vector<int>& labels) {
-  return evaluate(model, params, input, labels).loss;
+// A model without buffers, in training mode with seed 0.
+inline ModelValues evaluate(const ModelView& model, const std::vector<double>& params,
+                            const Tensor& input, const std::vector<int>& labels) {
+  return evaluate(model, params, {}, input, labels, Mode{});
 }
+
 
 }  // namespace kiln::reference
