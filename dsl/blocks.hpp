@@ -11,6 +11,16 @@ namespace kiln {
 template <int K>
 struct Block {
   std::array<Node, K> nodes{};
+  int copies = 1;  // repeat<N>: N copies of K / N nodes, numbered one by one in sequential()
+
+  // Prefixes the name of every named node: "conv1" -> "layer1.0.conv1". Unnamed nodes
+  // keep default names (relu3, add2, ...).
+  constexpr Block named(Label prefix) const {
+    Block b = *this;
+    for (Node& n : b.nodes)
+      if (!n.name.empty()) n.name = join(prefix, ".", n.name.view());
+    return b;
+  }
 };
 
 template <class T> struct node_count;
@@ -52,6 +62,41 @@ constexpr Block<count_nodes<Parts...>> sequence(const Parts&... parts) {
   Block<count_nodes<Parts...>> b;
   int at = 0, tail = block_entry;
   ((tail = detail::place(b.nodes, at, parts, tail)), ...);
+  return b;
+}
+
+namespace detail {
+// Names part `index` of sequential(prefix, ...): a layer is "prefix.index" (or
+// "prefix.name" when named, as an nn.Sequential built from an OrderedDict); the named
+// layers of a block become "prefix.index.name", one index per copy of a repeat.
+template <std::size_t Cap>
+constexpr void number(std::array<Node, Cap>& nodes, int first, const Node&, Label prefix, int& index) {
+  Node& n = nodes[first];
+  n.name = n.name.empty() ? Label(prefix).append(".").append(index) : join(prefix, ".", n.name.view());
+  ++index;
+}
+template <std::size_t Cap, int K>
+constexpr void number(std::array<Node, Cap>& nodes, int first, const Block<K>& b, Label prefix, int& index) {
+  const int per_copy = K / b.copies;
+  for (int copy = 0; copy < b.copies; ++copy, ++index) {
+    const Label stem = Label(prefix).append(".").append(index);
+    for (int k = first + copy * per_copy; k < first + (copy + 1) * per_copy; ++k)
+      if (!nodes[k].name.empty()) nodes[k].name = join(stem, ".", nodes[k].name.view());
+  }
+}
+}  // namespace detail
+
+// sequential("features", conv2d(64, 11, stride(4), pad(2)), relu, max_pool(3, stride(2)), ...):
+// a chain named as PyTorch names an nn.Sequential's children, by position: the conv is
+// "features.0" (its parameters features.0.weight, features.0.bias), the relu
+// "features.1". A block part's named layers are numbered as one child each:
+// sequential("layer1", basic_block, basic_block) names "layer1.0.conv1", "layer1.1.conv1".
+template <class... Parts>
+constexpr Block<count_nodes<Parts...>> sequential(Label prefix, const Parts&... parts) {
+  Block<count_nodes<Parts...>> b;
+  int at = 0, tail = block_entry, index = 0;
+  ((tail = detail::place(b.nodes, at, parts, tail),
+    detail::number(b.nodes, tail - node_count<Parts>::value + 1, parts, prefix, index)), ...);
   return b;
 }
 
@@ -101,6 +146,7 @@ constexpr Block<N * node_count<Part>::value> repeat(const Part& part) {
   Block<N * node_count<Part>::value> b;
   int at = 0, tail = block_entry;
   for (int i = 0; i < N; ++i) tail = detail::place(b.nodes, at, part, tail);
+  b.copies = N;
   return b;
 }
 

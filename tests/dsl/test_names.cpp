@@ -112,3 +112,42 @@ TEST_CASE("dsl names: default names and parameter names, read at run time") {
   CHECK(table[4].name.view() == "fc1.weight");
   CHECK(table[5].name.view() == "fc1.bias");
 }
+
+namespace {
+using namespace kiln;
+// sequential(prefix, ...) names children by position as nn.Sequential does; a block's
+// named layers are prefixed with its position; a repeat's copies take one position each.
+constexpr auto features = model("t", input(3, 16, 16),
+    sequential("features", conv2d(8, 3, pad(1)), relu, max_pool(2), conv2d(8, 3, pad(1)).named("last")),
+    global_avg_pool, dense(4).named("fc"));
+static_assert(names_are(features, std::array<std::string_view, 7>{
+                                      "input", "features.0", "features.1", "features.2",
+                                      "features.last", "global_avg_pool1", "fc"}));
+static_assert(features.parameter_table()[0].name == Label("features.0.weight"));
+
+constexpr auto block = residual(sequence(conv2d(8, 3, pad(1)).named("conv1"), relu,
+                                         conv2d(8, 3, pad(1)).named("conv2")));
+constexpr auto downsample = sequential("downsample", conv2d(16, 1, stride(2)), batch_norm());
+constexpr auto wide = residual(sequence(conv2d(16, 3, stride(2), pad(1)).named("conv1"), relu,
+                                        conv2d(16, 3, pad(1)).named("conv2")), downsample);
+constexpr auto block16 = residual(sequence(conv2d(16, 3, pad(1)).named("conv1"), relu,
+                                           conv2d(16, 3, pad(1)).named("conv2")));
+constexpr auto stages = model("t", input(8, 8, 8),
+    sequential("layer1", block, repeat<2>(block)), sequential("layer2", wide, block16.named("extra")));
+static_assert(stages.error == ShapeError{});
+constexpr bool starts_with_names(const auto& m, std::initializer_list<std::string_view> names) {
+  int i = 0;
+  for (std::string_view n : names)
+    if (m[i++].name.view() != n) return false;
+  return true;
+}
+static_assert(starts_with_names(stages, {
+    "input",
+    "layer1.0.conv1", "relu1", "layer1.0.conv2", "add1",
+    "layer1.1.conv1", "relu2", "layer1.1.conv2", "add2",
+    "layer1.2.conv1", "relu3", "layer1.2.conv2", "add3",
+    "layer2.0.conv1", "relu4", "layer2.0.conv2", "layer2.0.downsample.0", "layer2.0.downsample.1",
+    "add4",
+    "layer2.1.extra.conv1", "relu5", "layer2.1.extra.conv2", "add5"}));
+static_assert(stages.parameter_table()[18].name == Label("layer2.0.downsample.1.weight"));
+}  // namespace
