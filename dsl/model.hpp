@@ -41,7 +41,7 @@ struct Model {
   constexpr int parameter_tensor_count() const {
     int n = 0;
     if (error.problem != Problem::none) return 0;
-    for (const Node& node : nodes) n += parameter_tensors(node.op);
+    for (const Node& node : nodes) n += parameter_tensors(node);
     return n;
   }
   constexpr long long parameter_count() const {
@@ -58,7 +58,7 @@ struct Model {
     for (int i = 0; i < N && error.problem == Problem::none; ++i) {
       const Node& node = nodes[i];
       const Shape in = node.inputs[0] >= 0 ? nodes[node.inputs[0]].shape : Shape{};
-      for (int t = 0; t < parameter_tensors(node.op); ++t) {
+      for (int t = 0; t < parameter_tensors(node); ++t) {
         table[k] = describe_parameter(node, i, in, t, offset);
         offset += table[k].size();
         ++k;

@@ -42,10 +42,11 @@ struct Parameter {
   friend constexpr bool operator==(const Parameter&, const Parameter&) = default;
 };
 
-// How many parameter tensors an op owns: weight and bias, or prelu's weight alone.
-constexpr int parameter_tensors(Op op) {
-  if (op == Op::conv2d || op == Op::dense) return 2;
-  return op == Op::prelu ? 1 : 0;
+// How many parameter tensors a node owns: weight and bias (weight alone with no_bias),
+// or prelu's weight alone.
+constexpr int parameter_tensors(const Node& node) {
+  if (node.op == Op::conv2d || node.op == Op::dense) return node.bias ? 2 : 1;
+  return node.op == Op::prelu ? 1 : 0;
 }
 // Table capacity for a model of n nodes.
 constexpr std::size_t parameter_slots(int n) { return std::size_t(2 * n); }
@@ -58,8 +59,8 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
   p.offset = offset;
   p.role = t == 0 ? ParameterRole::weight : ParameterRole::bias;
   p.name = join(node.name, ".", t == 0 ? "weight" : "bias");
-  if (node.op == Op::conv2d) {
-    const int c = in.channels(), kh = node.kernel_h, kw = node.kernel_w;
+  if (node.op == Op::conv2d) {  // [O, C / groups, KH, KW], stored [KH][KW][C / groups][O]
+    const int c = in.channels() / node.groups, kh = node.kernel_h, kw = node.kernel_w;
     p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
     p.fan_in = c * kh * kw;
     p.fan_out = node.units * kh * kw;

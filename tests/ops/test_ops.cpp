@@ -166,7 +166,7 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
 void check_op(const OpCase& c, int case_index) {
   const Node node = placed(c.layer, c.inputs);
   std::vector<Parameter> params;
-  for (int t = 0; t < parameter_tensors(node.op); ++t)
+  for (int t = 0; t < parameter_tensors(node); ++t)
     params.push_back(describe_parameter(node, 1, c.inputs[0], t, 0));
   OpPipeline p = lower_op(node, c.inputs, params);
   const Halide::Target target = Halide::get_jit_target_from_environment();
