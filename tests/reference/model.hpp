@@ -8,18 +8,20 @@
 namespace kiln::reference {
 
 inline Window window_of(const Node& n) {
-  return {n.kernel_h, n.kernel_w, n.stride_h, n.stride_w, n.pad_h, n.pad_w};
+  return {n.kernel_h, n.kernel_w, n.stride_h, n.stride_w, n.pad_h, n.pad_w, n.dilation_h,
+          n.dilation_w};
 }
 
 // The value of a node that is not a loss, from its inputs (batch first) and, for conv2d
-// and dense, its weight and bias in PyTorch layout (prelu: its weight alone).
+// and dense, its weight and bias in PyTorch layout (prelu, or a layer with no_bias: its
+// weight alone).
 inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
                       const Tensor* weight = nullptr, const Tensor* bias = nullptr) {
   switch (node.op) {
-    case Op::conv2d: return conv2d(*in[0], *weight, *bias, window_of(node));
+    case Op::conv2d: return conv2d(*in[0], *weight, bias, window_of(node), node.groups);
     case Op::max_pool: return max_pool(*in[0], window_of(node));
     case Op::avg_pool: return avg_pool(*in[0], window_of(node));
-    case Op::dense: return dense(*in[0], *weight, *bias);
+    case Op::dense: return dense(*in[0], *weight, bias);
     case Op::flatten: return flatten(*in[0]);
     case Op::relu: return relu(*in[0]);
     case Op::sigmoid: return sigmoid(*in[0]);
@@ -28,6 +30,7 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
     case Op::elu: return elu(*in[0], node.alpha);
     case Op::prelu: return prelu(*in[0], *weight);
     case Op::global_avg_pool: return global_avg_pool(*in[0]);
+    case Op::maxout: return maxout(*in[0], node.groups);
     case Op::add: return add(*in[0], *in[1]);
     case Op::concat: return concat(in);
     case Op::input:
