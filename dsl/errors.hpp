@@ -22,6 +22,8 @@ enum class Problem : unsigned char {
   global_avg_pool_expects_an_image,
   window_larger_than_padded_input,
   pool_padding_over_half_the_window,
+  channels_not_divisible_by_groups,
+  maxout_channels_not_divisible,
   dense_expects_a_flat_input,
   loss_expects_flat_logits,
   loss_must_be_last,
@@ -78,14 +80,20 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         if (!in.is_image())
           return fail(n.op == Op::conv2d ? Problem::conv2d_expects_an_image
                                          : Problem::pool_expects_an_image, i, n, in);
-        const Shape window = shape(n.kernel_h, n.kernel_w);
         if (n.kernel_h <= 0 || n.kernel_w <= 0 || n.stride_h <= 0 || n.stride_w <= 0 ||
-            n.pad_h < 0 || n.pad_w < 0 || (n.op == Op::conv2d && n.units <= 0))
-          return fail(Problem::non_positive_size, i, n, in, window);
-        const int h = detail::window_out(in.height(), n.kernel_h, n.stride_h, n.pad_h);
-        const int w = detail::window_out(in.width(), n.kernel_w, n.stride_w, n.pad_w);
-        if (in.height() + 2 * n.pad_h < n.kernel_h || in.width() + 2 * n.pad_w < n.kernel_w)
+            n.pad_h < 0 || n.pad_w < 0 || n.dilation_h <= 0 || n.dilation_w <= 0 ||
+            n.groups <= 0 || (n.op == Op::conv2d && n.units <= 0))
+          return fail(Problem::non_positive_size, i, n, in, shape(n.kernel_h, n.kernel_w));
+        // The input span of a dilated kernel: d (K - 1) + 1 (K itself when d = 1).
+        const Shape window = shape(n.dilation_h * (n.kernel_h - 1) + 1,
+                                   n.dilation_w * (n.kernel_w - 1) + 1);
+        const int h = detail::window_out(in.height(), window[0], n.stride_h, n.pad_h);
+        const int w = detail::window_out(in.width(), window[1], n.stride_w, n.pad_w);
+        if (in.height() + 2 * n.pad_h < window[0] || in.width() + 2 * n.pad_w < window[1])
           return fail(Problem::window_larger_than_padded_input, i, n, in, window);
+        if (n.op == Op::conv2d && (in.channels() % n.groups != 0 || n.units % n.groups != 0))
+          return fail(Problem::channels_not_divisible_by_groups, i, n, in,
+                      shape(in.channels(), n.units, n.groups));
         // As PyTorch: a pooling window must hold at least one real pixel.
         if (n.op != Op::conv2d && (2 * n.pad_h > n.kernel_h || 2 * n.pad_w > n.kernel_w))
           return fail(Problem::pool_padding_over_half_the_window, i, n, in,
@@ -97,6 +105,16 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         if (!in.is_image()) return fail(Problem::global_avg_pool_expects_an_image, i, n, in);
         n.shape = shape(in.channels());
         break;
+      case Op::maxout: {
+        if (n.groups <= 0) return fail(Problem::non_positive_size, i, n, in, shape(n.groups));
+        // Pieces run along channels of an image, along the features of a flat input.
+        const int pieces_of = in.is_image() ? in.channels() : in[0];
+        if (pieces_of % n.groups != 0)
+          return fail(Problem::maxout_channels_not_divisible, i, n, in, shape(n.groups));
+        n.shape = in;
+        n.shape.dims[0] = pieces_of / n.groups;
+        break;
+      }
       case Op::dense:
         if (!in.is_flat()) return fail(Problem::dense_expects_a_flat_input, i, n, in);
         if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
@@ -180,9 +198,13 @@ struct pooling_expects_an_image_input { static_assert(Layer < 0, "max_pool/avg_p
 template <int Layer, Label Name, Shape Got>
 struct global_avg_pool_expects_an_image_input { static_assert(Layer < 0, "global_avg_pool: expects a (C, H, W) input and gives (C) itself; do not flatten before it"); };
 template <int Layer, Label Name, Shape Got, Shape Window>
-struct window_larger_than_padded_input { static_assert(Layer < 0, "conv2d/pool: the window does not fit the (padded) input; pad more, use a smaller kernel, or drop an earlier pooling"); };
+struct window_larger_than_padded_input { static_assert(Layer < 0, "conv2d/pool: the window (for conv2d its dilated span d (K - 1) + 1) does not fit the (padded) input; pad more, use a smaller kernel or dilation, or drop an earlier pooling"); };
 template <int Layer, Label Name, Shape Got, Shape KernelThenPad>
 struct pool_padding_over_half_the_window { static_assert(Layer < 0, "max_pool/avg_pool: padding may be at most half the window (as in PyTorch); pad less or use a larger window"); };
+template <int Layer, Label Name, Shape Got, Shape InOutGroups>
+struct channels_not_divisible_by_groups { static_assert(Layer < 0, "conv2d: groups(g) needs input and output channels both divisible by g (InOutGroups: C, O, g); change g or the channel counts"); };
+template <int Layer, Label Name, Shape Got, Shape Pieces>
+struct maxout_channels_not_divisible { static_assert(Layer < 0, "maxout(k): the input's channels (features, if flat) must be a multiple of k; change k or the layer before"); };
 template <int Layer, Label Name, Shape Got>
 struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input; insert flatten before it"); };
 template <int Layer, Label Name, Shape Got>
@@ -217,6 +239,8 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::global_avg_pool_expects_an_image) (void)global_avg_pool_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::window_larger_than_padded_input) (void)window_larger_than_padded_input<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::pool_padding_over_half_the_window) (void)pool_padding_over_half_the_window<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::channels_not_divisible_by_groups) (void)channels_not_divisible_by_groups<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::maxout_channels_not_divisible) (void)maxout_channels_not_divisible<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::dense_expects_a_flat_input) (void)dense_expects_a_flat_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::loss_expects_flat_logits) (void)softmax_cross_entropy_expects_flat_logits<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::loss_must_be_last) (void)nothing_may_follow_a_loss<L, E.name, E.got>{};

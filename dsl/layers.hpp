@@ -6,6 +6,8 @@
 #pragma once
 #include "dsl/shape.hpp"
 
+#include <type_traits>
+
 namespace kiln {
 
 enum class Op : unsigned char {
@@ -25,6 +27,7 @@ enum class Op : unsigned char {
   batch_norm,  // per-channel normalization by batch statistics (training) or running ones
   dropout,     // inverted dropout: zero with probability p in training, identity in inference
   normalize,   // fixed per-channel (x - mean) / std of inputs, e.g. ImageNet's statistics
+  maxout,  // (C, H, W) -> (C/k, H, W), (F) -> (F/k): the max of k consecutive channels
   add,     // elementwise sum of two nodes of the same shape (residual connections)
   concat,  // channel concatenation of image nodes with the same H and W
   softmax_cross_entropy,
@@ -48,6 +51,7 @@ constexpr std::string_view op_name(Op op) {
     case Op::batch_norm: return "batch_norm";
     case Op::dropout: return "dropout";
     case Op::normalize: return "normalize";
+    case Op::maxout: return "maxout";
     case Op::add: return "add";
     case Op::concat: return "concat";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
@@ -91,6 +95,13 @@ struct Node {
   int kernel_h = 0, kernel_w = 0;
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
+  // conv2d: spacing of the kernel's taps (PyTorch's dilation); 1 is a plain kernel.
+  int dilation_h = 1, dilation_w = 1;
+  // conv2d: channel groups (output channel co reads only input channels of group
+  // co / (O / groups)); maxout: the k inputs each output is the maximum of.
+  int groups = 1;
+  // conv2d, dense: whether the layer owns "<name>.bias" (PyTorch's bias=True).
+  bool bias = true;
   Init init = Init::he;
   // leaky_relu: the negative slope; elu: alpha; prelu: the slopes' initial value;
   // dropout: the probability of zeroing an element.
@@ -114,18 +125,31 @@ struct Node {
   friend constexpr bool operator==(const Node&, const Node&) = default;
 };
 
-// Options for conv2d and pooling, written pad(2), stride(2), pad(0, 1).
+// Options for conv2d and pooling, written pad(2), stride(2), pad(0, 1); conv2d also
+// takes dilation(2), dilation(2, 1), groups(4) and no_bias; dense takes no_bias.
 struct Pad { int h = 0, w = 0; };
 struct Stride { int h = 1, w = 1; };
+struct Dilation { int h = 1, w = 1; };
+struct Groups { int count = 1; };
+struct NoBias {};
 constexpr Pad pad(int p) { return {p, p}; }
 constexpr Pad pad(int h, int w) { return {h, w}; }
 constexpr Stride stride(int s) { return {s, s}; }
 constexpr Stride stride(int h, int w) { return {h, w}; }
+constexpr Dilation dilation(int d) { return {d, d}; }
+constexpr Dilation dilation(int h, int w) { return {h, w}; }
+constexpr Groups groups(int g) { return {g}; }
+inline constexpr NoBias no_bias{};
 
 namespace detail {
 constexpr void apply(Node& n, Pad p) { n.pad_h = p.h; n.pad_w = p.w; }
 constexpr void apply(Node& n, Stride s) { n.stride_h = s.h; n.stride_w = s.w; }
+constexpr void apply(Node& n, Dilation d) { n.dilation_h = d.h; n.dilation_w = d.w; }
+constexpr void apply(Node& n, Groups g) { n.groups = g.count; }
+constexpr void apply(Node& n, NoBias) { n.bias = false; }
 constexpr void apply(Node& n, Init i) { n.init = i; }
+template <class Option, class... Allowed>
+inline constexpr bool one_of = (std::is_same_v<Option, Allowed> || ...);
 }  // namespace detail
 
 // input(C, H, W) for images, input(F) for feature vectors.
@@ -138,6 +162,8 @@ constexpr Kernel kernel(int h, int w) { return {h, w}; }
 
 template <class... Options>
 constexpr Node conv2d(int out_channels, Kernel k, Options... options) {
+  static_assert((detail::one_of<Options, Pad, Stride, Dilation, Groups, NoBias, Init> && ...),
+                "conv2d: the options are pad, stride, dilation, groups, no_bias and an Init");
   Node n{.op = Op::conv2d, .units = out_channels, .kernel_h = k.h, .kernel_w = k.w};
   (detail::apply(n, options), ...);
   return n;
@@ -150,6 +176,8 @@ constexpr Node conv2d(int out_channels, int k, Options... options) {
 // max_pool(k) / avg_pool(k): window k, stride k unless given.
 template <class... Options>
 constexpr Node max_pool(int k, Options... options) {
+  static_assert((detail::one_of<Options, Pad, Stride> && ...),
+                "max_pool/avg_pool: the options are pad(...) and stride(...)");
   Node n{.op = Op::max_pool, .kernel_h = k, .kernel_w = k, .stride_h = k, .stride_w = k};
   (detail::apply(n, options), ...);
   return n;
@@ -163,6 +191,8 @@ constexpr Node avg_pool(int k, Options... options) {
 
 template <class... Options>
 constexpr Node dense(int units, Options... options) {
+  static_assert((detail::one_of<Options, NoBias, Init> && ...),
+                "dense: the options are no_bias and an Init");
   Node n{.op = Op::dense, .units = units};
   (detail::apply(n, options), ...);
   return n;
@@ -211,5 +241,8 @@ constexpr Node normalize(const float (&mean)[M], const float (&std)[S]) {
 }
 // (C, H, W) -> (C): nn.AdaptiveAvgPool2d(1) followed by flatten.
 inline constexpr Node global_avg_pool{.op = Op::global_avg_pool};
+// maxout(k) (Goodfellow et al. 2013): output j is the maximum of inputs j k ... j k + k - 1,
+// channels of an image, features of a flat input. PyTorch: x.view(N, C / k, k, H, W).amax(2).
+constexpr Node maxout(int k) { return Node{.op = Op::maxout, .groups = k}; }
 
 }  // namespace kiln

@@ -61,8 +61,9 @@ struct Parameter {
   friend constexpr bool operator==(const Parameter&, const Parameter&) = default;
 };
 
-// The tensors a node owns, in table order: conv2d and dense a weight and a bias;
-// prelu a weight; batch_norm a weight and a bias, then three buffers.
+// The tensors a node owns, in table order: conv2d and dense a weight and a bias (the
+// weight alone with no_bias); prelu a weight; batch_norm a weight and a bias, then
+// three buffers.
 struct OwnedTensors {
   std::array<ParameterRole, 5> roles{};
   int count = 0;
@@ -71,7 +72,7 @@ constexpr OwnedTensors owned_tensors(const Node& node) {
   using R = ParameterRole;
   switch (node.op) {
     case Op::conv2d:
-    case Op::dense: return {{R::weight, R::bias}, 2};
+    case Op::dense: return {{R::weight, R::bias}, node.bias ? 2 : 1};
     case Op::prelu: return {{R::weight}, 1};
     case Op::batch_norm:
       return {{R::weight, R::bias, R::running_mean, R::running_var, R::batches_tracked}, 5};
@@ -92,8 +93,8 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
   p.name = join(node.name, ".", role_name(p.role));
   const int channels = in.is_image() ? in.channels() : in[0];
   p.init = p.role == ParameterRole::weight ? node.init : Init::zeros;
-  if (node.op == Op::conv2d) {
-    const int c = in.channels(), kh = node.kernel_h, kw = node.kernel_w;
+  if (node.op == Op::conv2d) {  // [O, C / groups, KH, KW], stored [KH][KW][C / groups][O]
+    const int c = in.channels() / node.groups, kh = node.kernel_h, kw = node.kernel_w;
     p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
     p.fan_in = c * kh * kw;
     p.fan_out = node.units * kh * kw;

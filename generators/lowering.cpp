@@ -64,13 +64,18 @@ void scatter_parameter(Func& flat, const Func& d_param, const Parameter& p) {
   flat(Expr(int(p.offset)) + index) = d_param(at);
 }
 
+namespace {
+// A layer's bias view, or an undefined Func for a layer built with no_bias.
+Func bias_of(std::span<const Func> params) { return params.size() > 1 ? params[1] : Func(); }
+}  // namespace
+
 void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
                    const Context& ctx, NodeFuncs& f) {
   switch (node.op) {
-    case Op::conv2d: ops::conv2d_forward(node, in[0], params[0], params[1], f); break;
+    case Op::conv2d: ops::conv2d_forward(node, in[0], params[0], bias_of(params), f); break;
     case Op::max_pool:
     case Op::avg_pool: ops::pool_forward(node, in[0], f); break;
-    case Op::dense: ops::dense_forward(node, in[0], params[0], params[1], f); break;
+    case Op::dense: ops::dense_forward(node, in[0], params[0], bias_of(params), f); break;
     case Op::flatten: ops::flatten_forward(node, in[0], f); break;
     case Op::relu:
     case Op::sigmoid:
@@ -82,6 +87,7 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::batch_norm: ops::batch_norm_forward(node, in[0], params, ctx, f); break;
     case Op::dropout: ops::dropout_forward(node, in[0], ctx, f); break;
     case Op::normalize: ops::normalize_forward(node, in[0], f); break;
+    case Op::maxout: ops::maxout_forward(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_forward(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
@@ -107,6 +113,7 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::batch_norm: ops::batch_norm_adjoint(node, in[0], params, ctx, f); break;
     case Op::dropout: ops::dropout_adjoint(node, in[0], f); break;
     case Op::normalize: ops::normalize_adjoint(node, in[0], f); break;
+    case Op::maxout: ops::maxout_adjoint(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_adjoint(node, in, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;

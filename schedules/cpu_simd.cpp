@@ -77,8 +77,9 @@ Stage reduction_outside(Stage st, std::vector<Var> inner, std::vector<Var> outer
 }
 
 // acc(args..., n) with pure init and one update: computed per output tile, the batch
-// vector innermost, all output channels of a pixel kept in registers (unrolled).
-void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
+// vector innermost, all output channels of a pixel kept in registers (unrolled), or,
+// for channel_tile > 0, that many channels at a time (it must divide the channels).
+void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p, int channel_tile = 0) {
   if (!p.claim(out)) return;
   const auto& d = dims();
   const TailStrategy tail = p.tail(out);
@@ -88,12 +89,20 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p) {
   if (s.is_image()) {
     // Enough pixels per tile that channels x pixels >= 12 vector accumulators: two FMA
     // units of 4 cycles' latency need 8 independent chains, and more hide the loads.
-    const int pixels = std::clamp((12 + s.channels() - 1) / s.channels(), 1, std::min(4, s.width()));
+    const int tile = channel_tile > 0 ? channel_tile : s.channels();
+    const int pixels = std::clamp((12 + tile - 1) / tile, 1, std::min(4, s.width()));
     Var xo("xo"), xi("xi");
     out.reorder_storage(d.n, d.x, d.y, d.c);
     out.split(d.n, no, ni, p.lanes, tail)
-        .split(d.x, xo, xi, pixels, TailStrategy::ShiftInwards)
-        .reorder(ni, d.c, xi, xo, no, d.y).vectorize(ni);
+        .split(d.x, xo, xi, pixels, TailStrategy::ShiftInwards);
+    if (tile < s.channels()) {
+      // acc covers one tile of channels per xo: a constant extent to unroll.
+      Var co("co"), ci("ci");
+      out.split(d.c, co, ci, tile, TailStrategy::ShiftInwards)
+          .reorder(ni, ci, xi, xo, co, no, d.y).vectorize(ni);
+    } else {
+      out.reorder(ni, d.c, xi, xo, no, d.y).vectorize(ni);
+    }
     out.parallel(d.y);
     acc.compute_at(out, xo);
     acc.reorder_storage(d.n, d.c, d.x, d.y);
@@ -180,13 +189,25 @@ void outer_product_sum(Func f, Func in_t, const Policy& p) {
   reduction_outside(f.update(), {i, o}, {}).vectorize(i, p.lanes).unroll(o);
 }
 
+// A grouped conv's outputs each reduce over only C/G inputs, so holding every channel in
+// registers buys no reuse and, for a depthwise conv of hundreds of channels, unrolls
+// hundreds of accumulators: tile the channels by the largest divisor up to 16 instead.
+// Ungrouped convs keep every channel of a pixel in registers (0: no tile).
+int grouped_channel_tile(const Node& node, int channels) {
+  if (node.groups == 1 || channels <= 16) return 0;
+  int tile = 16;
+  while (channels % tile != 0) --tile;
+  return tile;
+}
+
 void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
   const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
   switch (node.op) {
     case Op::conv2d:
       if (padded) batch_major(f["padded"], in_shape, p);
-      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p);
+      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p,
+                              grouped_channel_tile(node, node.shape.channels()));
       if (has("d_weight")) {
         // The gradient reaching the conv (often ReLU's mask times the pool's adjoint) is
         // read by three reductions: computed once.
@@ -194,8 +215,9 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
         batch_major(f["d_out_upsampled"], node.shape, p);
         // kernel_w x 4 output channels: up to 28 accumulators, 9 loads per 20 FMAs at 5x5.
         batch_reduction(f["d_weight"], p, std::min(node.kernel_w, 7), node.kernel_w <= 5 ? 4 : 3);
-        batch_reduction(f["d_bias"], p, 8);
-        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
+        if (has("d_bias")) batch_reduction(f["d_bias"], p, 8);
+        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p,
+                                grouped_channel_tile(node, in_shape.channels()));
       }
       break;
     case Op::max_pool:
@@ -212,12 +234,16 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       accumulate_in_registers(f["out"], f["out_acc"], node.shape, p);
       if (has("d_weight")) {
         outer_product_sum(f["d_weight"], f["in_t"], p);
-        batch_reduction(f["d_bias"], p, 8);
+        if (has("d_bias")) batch_reduction(f["d_bias"], p, 8);
         accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
       }
       break;
     case Op::flatten:
       batch_major(f["out"], node.shape, p);
+      break;
+    case Op::maxout:  // out reads the argmax's second element inline, as max_pool's
+      batch_major(f["argmax"], node.shape, p);
+      if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     case Op::global_avg_pool:
       batch_major(f["out"], node.shape, p);

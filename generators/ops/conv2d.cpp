@@ -1,12 +1,15 @@
-// conv2d — 2-D convolution over all input channels (cross-correlation, as PyTorch).
-//   in (C, H, W), weight [O, C, KH, KW] = w(kx, ky, ci, co), bias [O] = b(co)
-//   out (O, OH, OW), OH = (H + 2 pad_h - KH) / stride_h + 1 (same for W)
-//   out(x, y, co, n) = b(co) + sum_{ci, ky, kx} w(kx, ky, ci, co) in(x s + kx - p, y s + ky - p, ci, n)
+// conv2d — 2-D convolution (cross-correlation, as PyTorch), optionally dilated and grouped.
+//   in (C, H, W), weight [O, C/G, KH, KW] = w(kx, ky, ci, co), bias [O] = b(co) (none with no_bias)
+//   out (O, OH, OW), OH = (H + 2 pad_h - d_h (KH - 1) - 1) / stride_h + 1 (same for W)
+//   G groups: output co belongs to group g(co) = co / (O/G) and reads only input channels
+//   g(co) C/G ... g(co) C/G + C/G - 1 (C and O divisible by G; depthwise: G = C).
+//   out(x, y, co, n) = b(co) + sum_{ci < C/G, ky, kx} w(kx, ky, ci, co)
+//                      in(x s + kx d - p, y s + ky d - p, g(co) C/G + ci, n)
 // Adjoint, with g = d_out:
 //   d_bias(co)             = sum_{n, y, x} g(x, y, co, n)
-//   d_weight(kx, ky, ci, co) = sum_{n, y, x} g(x, y, co, n) in(x s + kx - p, y s + ky - p, ci, n)
-//   d_in(u, v, ci, n)      = sum_{co, ky, kx} w(kx, ky, ci, co) g((u + p - kx) / s, ...)
-//                            over the taps where u + p - kx is a multiple of s inside the output
+//   d_weight(kx, ky, ci, co) = sum_{n, y, x} g(x, y, co, n) in(x s + kx d - p, ..., g(co) C/G + ci, n)
+//   d_in(u, v, c, n)       = sum_{co in c's group, ky, kx} w(kx, ky, c mod C/G, co) g((u + p - kx d) / s, ...)
+//                            over the taps where u + p - kx d is a multiple of s inside the output
 #include "generators/ops/ops.hpp"
 
 namespace kiln::gen::ops {
@@ -29,12 +32,15 @@ Func pad_spatial(const Tensor& in, Expr outside, const Node& node, const std::st
 void conv2d_forward(const Node& node, const Tensor& in, const Func& w, const Func& b,
                     NodeFuncs& f) {
   const auto& [x, y, c, i, n] = dims();
-  const int C = in.shape.channels();
+  const int G = node.groups, Cg = in.shape.channels() / G, Og = node.units / G;
   Func padded = pad_spatial(in, 0.0f, node, func_name(node.name, "padded"));
-  RDom r(0, node.kernel_w, 0, node.kernel_h, 0, C, "r");
-  accumulate(f, "out", func_name(node.name), {x, y, c, n}, b(c),
-             w(r.x, r.y, r.z, c) * padded(x * node.stride_w + r.x - node.pad_w,
-                                          y * node.stride_h + r.y - node.pad_h, r.z, n));
+  RDom r(0, node.kernel_w, 0, node.kernel_h, 0, Cg, "r");
+  // Ungrouped convs keep the plain channel index, which bounds inference reads exactly.
+  Expr in_channel = G == 1 ? Expr(r.z) : (c / Og) * Cg + r.z;
+  accumulate(f, "out", func_name(node.name), {x, y, c, n}, b.defined() ? b(c) : Expr(0.0f),
+             w(r.x, r.y, r.z, c) *
+                 padded(x * node.stride_w + r.x * node.dilation_w - node.pad_w,
+                        y * node.stride_h + r.y * node.dilation_h - node.pad_h, in_channel, n));
   f["padded"] = padded;
 }
 
@@ -43,23 +49,27 @@ void conv2d_adjoint(const Node& node, const Tensor& in, const Func& w, const Con
   const auto& [x, y, c, i, n] = dims();
   const std::string name = func_name(node.name);
   const Shape out_shape = node.shape;
-  const int O = node.units;
+  const int G = node.groups, Cg = in.shape.channels() / G, Og = node.units / G;
   const int KW = node.kernel_w, KH = node.kernel_h;
   const int sw = node.stride_w, sh = node.stride_h, pw = node.pad_w, ph = node.pad_h;
+  const int dw = node.dilation_w, dh = node.dilation_h;
   Func g = f["d_out"];
   Func padded = f["padded"];
 
   RDom over_out(0, out_shape.width(), 0, out_shape.height(), 0, ctx.batch, "r_out");
-  Func d_bias(name + "_d_bias");
-  d_bias(c) = 0.0f;
-  d_bias(c) += g(over_out.x, over_out.y, c, over_out.z);
+  if (node.bias) {
+    Func d_bias(name + "_d_bias");
+    d_bias(c) = 0.0f;
+    d_bias(c) += g(over_out.x, over_out.y, c, over_out.z);
+    f["d_bias"] = d_bias;
+  }
 
   Var kx("kx"), ky("ky"), ci("ci"), co("co");
   Func d_weight(name + "_d_weight");
   d_weight(kx, ky, ci, co) = 0.0f;
   d_weight(kx, ky, ci, co) += g(over_out.x, over_out.y, co, over_out.z) *
-                              padded(over_out.x * sw + kx - pw, over_out.y * sh + ky - ph, ci,
-                                     over_out.z);
+                              padded(over_out.x * sw + kx * dw - pw, over_out.y * sh + ky * dh - ph,
+                                     G == 1 ? Expr(ci) : (co / Og) * Cg + ci, over_out.z);
 
   // g, zero outside the output and, for strides above 1, between the strided taps.
   Func g_ext = BoundaryConditions::constant_exterior(
@@ -70,12 +80,14 @@ void conv2d_adjoint(const Node& node, const Tensor& in, const Func& w, const Con
   } else {
     g_up(x, y, c, n) = select(x % sw == 0 && y % sh == 0, g_ext(x / sw, y / sh, c, n), 0.0f);
   }
-  RDom r(0, KW, 0, KH, 0, O, "r_taps");
+  // Input channel c receives from the O/G outputs of its group only.
+  RDom r(0, KW, 0, KH, 0, Og, "r_taps");
+  Expr out_channel = G == 1 ? Expr(r.z) : (c / Cg) * Og + r.z;
   accumulate(f, "d_in0", name + "_d_in0", {x, y, c, n}, 0.0f,
-             w(r.x, r.y, c, r.z) * g_up(x + pw - r.x, y + ph - r.y, r.z, n));
+             w(r.x, r.y, G == 1 ? Expr(c) : c % Cg, out_channel) *
+                 g_up(x + pw - r.x * dw, y + ph - r.y * dh, out_channel, n));
 
   f["d_out_upsampled"] = g_up;
-  f["d_bias"] = d_bias;
   f["d_weight"] = d_weight;
 }
 

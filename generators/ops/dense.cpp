@@ -1,5 +1,5 @@
 // dense — fully connected.
-//   in (F), weight [O, F] = w(i, o), bias [O] = b(o) -> out (O)
+//   in (F), weight [O, F] = w(i, o), bias [O] = b(o) (none with no_bias) -> out (O)
 //   out(o, n) = b(o) + sum_i w(i, o) in(i, n)
 // Adjoint, with g = d_out:
 //   d_in(i, n) = sum_o w(i, o) g(o, n)
@@ -14,7 +14,7 @@ void dense_forward(const Node& node, const Tensor& in, const Func& w, const Func
   const auto& [x, y, c, i, n] = dims();
   const std::string name = func_name(node.name);
   RDom r(0, in.shape[0], "r_in");
-  accumulate(f, "out", name, {i, n}, b(i), w(r, i) * in.f(r, n));
+  accumulate(f, "out", name, {i, n}, b.defined() ? b(i) : Expr(0.0f), w(r, i) * in.f(r, n));
 }
 
 void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
@@ -24,9 +24,12 @@ void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Cont
   Func g = f["d_out"];
   Var o("o");
   RDom rb(0, ctx.batch, "r_batch");
-  Func d_bias(name + "_d_bias");
-  d_bias(o) = 0.0f;
-  d_bias(o) += g(o, rb);
+  if (node.bias) {
+    Func d_bias(name + "_d_bias");
+    d_bias(o) = 0.0f;
+    d_bias(o) += g(o, rb);
+    f["d_bias"] = d_bias;
+  }
   Func in_t(name + "_in_t");  // the input again, for a schedule to lay out for d_weight
   in_t(i, n) = in.f(i, n);
   Func d_weight(name + "_d_weight");
@@ -35,7 +38,6 @@ void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Cont
   RDom ro(0, node.units, "r_out");
   accumulate(f, "d_in0", name + "_d_in0", {i, n}, 0.0f, w(i, ro) * g(ro, n));
   f["in_t"] = in_t;
-  f["d_bias"] = d_bias;
   f["d_weight"] = d_weight;
 }
 

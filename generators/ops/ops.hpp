@@ -5,6 +5,7 @@
 
 namespace kiln::gen::ops {
 
+// b (and dense's b) is an undefined Func for a layer built with no_bias.
 void conv2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
 void conv2d_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
 
@@ -36,6 +37,8 @@ void dropout_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
 void normalize_forward(const Node&, const Tensor& in, NodeFuncs&);
 void normalize_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+void maxout_forward(const Node&, const Tensor& in, NodeFuncs&);
+void maxout_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
 void merge_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
 void merge_adjoint(const Node&, std::span<const Tensor> in, NodeFuncs&);

@@ -1,9 +1,11 @@
-"""kiln against PyTorch on LeNet-5: forward output, loss and every gradient.
+"""kiln against PyTorch on two models: forward output, loss and every gradient.
 
     /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
 
-For each seed and batch size, tests/fixtures/lenet5_torch.py writes PyTorch's weights
-(state_dict names), inputs and a float64 reference; `kiln forward` and `kiln gradients`
+The models: LeNet-5 (tests/fixtures/lenet5_torch.py) and dilated_grouped_maxout
+(tests/fixtures/dilated_grouped_maxout_torch.py: dilated, grouped, depthwise and bias-free
+convs, maxout over channels and features). For each model, seed and batch size, the
+fixture writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln forward` and `kiln gradients`
 run on the same files, and every element is compared. The error of a tensor is
 max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln computes in float32,
 about 1e-6 here). Prints OK / NOT OK per tensor; exits 1 if any is NOT OK, or if this
@@ -30,6 +32,7 @@ except ImportError as error:
     sys.exit(1)
 
 sys.path.insert(0, FIXTURES)
+import dilated_grouped_maxout_torch  # noqa: E402
 import lenet5_torch  # noqa: E402
 import safetensors_io  # noqa: E402
 
@@ -50,31 +53,35 @@ def relative_error(got, want):
     return (got - want).abs().max().item() / scale if scale > 0 else (got - want).abs().max().item()
 
 
-def check_case(kiln, workdir, seed, batch):
-    """Returns the number of tensors that are NOT OK for one seed and batch size."""
-    case = os.path.join(workdir, f"seed{seed}_batch{batch}")
-    lenet5_torch.write_fixtures(case, seed, batch)
+# kiln's model name and the module that writes its PyTorch twin's fixtures.
+MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_maxout_torch))
+
+
+def check_case(kiln, workdir, model, fixture, seed, batch):
+    """Returns the number of tensors that are NOT OK for one model, seed and batch size."""
+    case = os.path.join(workdir, f"{model}_seed{seed}_batch{batch}")
+    fixture.write_fixtures(case, seed, batch)
     weights, inputs = (os.path.join(case, f) for f in ("weights.safetensors", "inputs.safetensors"))
     forward, gradients = (os.path.join(case, f) for f in ("forward.safetensors", "gradients.safetensors"))
     expected = safetensors_io.load(os.path.join(case, "expected.safetensors"))
     try:
-        run_kiln(kiln, "forward", "lenet5", "--weights", weights, "--inputs", inputs, "--out", forward)
-        run_kiln(kiln, "gradients", "lenet5", "--weights", weights, "--inputs", inputs, "--out", gradients)
+        run_kiln(kiln, "forward", model, "--weights", weights, "--inputs", inputs, "--out", forward)
+        run_kiln(kiln, "gradients", model, "--weights", weights, "--inputs", inputs, "--out", gradients)
     except RuntimeError as error:
-        print(f"NOT OK seed {seed} batch {batch}: {error}")
+        print(f"NOT OK {model} seed {seed} batch {batch}: {error}")
         return 1
     got = safetensors_io.load(forward)
     got.update(safetensors_io.load(gradients))
     failures = 0
     for name in sorted(expected):
         if name not in got:
-            print(f"NOT OK seed {seed} batch {batch:>2} {name:<18} missing from kiln's output")
+            print(f"NOT OK {model} seed {seed} batch {batch:>2} {name:<18} missing from kiln's output")
             failures += 1
             continue
         error = relative_error(got[name], expected[name])
         ok = error <= TOLERANCE
         failures += not ok
-        print(f"{'OK    ' if ok else 'NOT OK'} seed {seed} batch {batch:>2} {name:<18} "
+        print(f"{'OK    ' if ok else 'NOT OK'} {model} seed {seed} batch {batch:>2} {name:<18} "
               f"shape {list(expected[name].shape)!s:<16} relative error {error:.2e}")
     return failures
 
@@ -86,9 +93,10 @@ def main():
     print(f"torch {torch.__version__} from {sys.executable}; kiln {kiln}; tolerance {TOLERANCE:g}")
     failures = 0
     with tempfile.TemporaryDirectory(prefix="kiln-torch-interop-") as workdir:
-        for seed in SEEDS:
-            for batch in BATCHES:
-                failures += check_case(kiln, workdir, seed, batch)
+        for model, fixture in MODELS:
+            for seed in SEEDS:
+                for batch in BATCHES:
+                    failures += check_case(kiln, workdir, model, fixture, seed, batch)
     print(f"{'all OK' if failures == 0 else f'{failures} NOT OK'}")
     return 1 if failures else 0
 

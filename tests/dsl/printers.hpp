@@ -37,6 +37,8 @@ struct StringMaker<kiln::Problem> {
       case global_avg_pool_expects_an_image: return "global_avg_pool_expects_an_image";
       case window_larger_than_padded_input: return "window_larger_than_padded_input";
       case pool_padding_over_half_the_window: return "pool_padding_over_half_the_window";
+      case channels_not_divisible_by_groups: return "channels_not_divisible_by_groups";
+      case maxout_channels_not_divisible: return "maxout_channels_not_divisible";
       case dense_expects_a_flat_input: return "dense_expects_a_flat_input";
       case loss_expects_flat_logits: return "loss_expects_flat_logits";
       case loss_must_be_last: return "loss_must_be_last";

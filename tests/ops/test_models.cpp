@@ -51,6 +51,20 @@ inline constexpr auto slopes_and_gap = checked<model("slopes_and_gap", input(2, 
     conv2d(4, 3, pad(1)), prelu(), conv2d(5, 3, stride(2)), leaky_relu(0.2f), global_avg_pool,
     dense(6), elu(0.7f), prelu(), dense(3), softmax_cross_entropy)>;
 
+// Dilated, grouped and bias-free convs and maxout on images and features: the CPU
+// schedule's conv paths with grouped channel indices, and maxout's argmax.
+inline constexpr auto grouped_maxout = checked<model("grouped_maxout", input(4, 7, 7),
+    conv2d(4, 3, dilation(2), pad(2), groups(2), no_bias), relu,
+    conv2d(8, 3, groups(4), stride(2), pad(1)), maxout(2),
+    conv2d(6, kernel(1, 3), dilation(1, 2), pad(0, 2), groups(2)), flatten,
+    dense(12, no_bias), maxout(3), dense(3), softmax_cross_entropy)>;
+
+// A depthwise conv wider than the schedule's 16-channel register tile (MobileNet style:
+// depthwise 3x3, then pointwise 1x1); its generated code must still compile quickly.
+inline constexpr auto depthwise_wide = checked<model("depthwise_wide", input(32, 3, 3),
+    conv2d(32, 3, groups(32), pad(1), no_bias), relu, conv2d(8, 1), relu, global_avg_pool,
+    dense(3), softmax_cross_entropy)>;
+
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
@@ -94,6 +108,10 @@ const std::vector<ModelCase> model_cases = {
     {"conv read straight by max_pool 2, conv read by a residual", &view_of<models::conv_pool_direct>},
     {"conv, prelu, conv s2, leaky_relu(0.2), global_avg_pool, dense, elu(0.7), prelu (flat), dense",
      &view_of<models::slopes_and_gap>},
+    {"conv d2 g2 no_bias, conv g4 s2, maxout(2), conv (1,3) d(1,2) p(0,2) g2, dense no_bias, maxout(3), dense",
+     &view_of<models::grouped_maxout>},
+    {"depthwise conv over 32 channels, pointwise conv, global_avg_pool, dense",
+     &view_of<models::depthwise_wide>},
     {"residual reading the model input", &view_of<models::residual_at_input>},
     {"concat reading the model input", &view_of<models::concat_at_input>},
     {"normalize, conv + batch_norm, residual with batch_norm and dropout, dense + batch_norm, dropout",

@@ -41,6 +41,16 @@ const std::vector<OpCase> op_cases = {
     {"conv2d kernel(1,3) pad(0,1)", conv2d(3, kernel(1, 3), pad(0, 1)), {shape(2, 5, 7)}},
     {"conv2d kernel(3,1)", conv2d(3, kernel(3, 1)), {shape(2, 6, 4)}},
     {"conv2d kernel(3,2) stride(2,1) pad(1,0)", conv2d(2, kernel(3, 2), stride(2, 1), pad(1, 0)), {shape(3, 7, 6)}},
+    {"conv2d 3x3 dilation 2", conv2d(3, 3, dilation(2)), {shape(2, 7, 8)}},
+    {"conv2d 3x3 dilation 2 stride 2 pad 2, odd sizes", conv2d(2, 3, dilation(2), stride(2), pad(2)), {shape(2, 7, 9)}},
+    {"conv2d kernel(3,2) dilation(2,1) pad(1,0)", conv2d(3, kernel(3, 2), dilation(2, 1), pad(1, 0)), {shape(2, 7, 6)}},
+    {"conv2d 3x3 groups 2", conv2d(4, 3, groups(2)), {shape(4, 5, 6)}},
+    {"conv2d 3x3 depthwise pad 1", conv2d(3, 3, groups(3), pad(1)), {shape(3, 5, 6)}},
+    {"conv2d 3x3 depthwise, multiplier 2", conv2d(6, 3, groups(3)), {shape(3, 5, 5)}},
+    {"conv2d 3x3 groups 2 stride 2 pad 1 (C 6, O 4)", conv2d(4, 3, groups(2), stride(2), pad(1)), {shape(6, 7, 9)}},
+    {"conv2d kernel(1,3) groups 3 pad(0,1) (C 6, O 3)", conv2d(3, kernel(1, 3), groups(3), pad(0, 1)), {shape(6, 4, 5)}},
+    {"conv2d kernel(3,1) groups 2 dilation 2", conv2d(4, kernel(3, 1), groups(2), dilation(2)), {shape(2, 7, 4)}},
+    {"conv2d 3x3 no_bias groups 2 dilation 2 pad 2", conv2d(4, 3, no_bias, groups(2), dilation(2), pad(2)), {shape(4, 6, 6)}},
     {"max_pool 2", max_pool(2), {shape(3, 6, 8)}},
     {"max_pool 2, odd sizes", max_pool(2), {shape(2, 7, 5)}},
     {"max_pool 3 stride 2 pad 1 (overlapping)", max_pool(3, stride(2), pad(1)), {shape(2, 9, 7)}},
@@ -52,6 +62,11 @@ const std::vector<OpCase> op_cases = {
     {"avg_pool 3 stride 2 pad 1 (count_include_pad)", avg_pool(3, stride(2), pad(1)), {shape(2, 9, 7)}},
     {"dense", dense(5), {shape(7)}},
     {"dense, one unit", dense(1), {shape(3)}},
+    {"dense no_bias", dense(4, no_bias), {shape(6)}},
+    {"maxout(2) image", maxout(2), {shape(6, 3, 4)}},
+    {"maxout(3) flat", maxout(3), {shape(9)}},
+    {"maxout(3) image, ties", maxout(3), {shape(6, 2, 3)}, Data::ties},
+    {"maxout(2) flat, ties", maxout(2), {shape(8)}, Data::ties},
     {"flatten image", flatten, {shape(3, 4, 5)}},
     {"flatten flat", flatten, {shape(6)}},
     {"relu image", relu, {shape(2, 3, 4)}, Data::away_from_zero},
@@ -263,8 +278,10 @@ void check_op(const OpCase& c, int case_index) {
     for (std::size_t k = 0; k < in.size(); ++k) {
       std::vector<double> fd;
       if (c.data == Data::ties) {  // no derivative at a tie: the first maximum's rule instead
-        REQUIRE(node.op == Op::max_pool);
-        fd = reference::max_pool_backward(in[0], reference::window_of(node), R).data;
+        REQUIRE((node.op == Op::max_pool || node.op == Op::maxout));
+        fd = node.op == Op::max_pool
+                 ? reference::max_pool_backward(in[0], reference::window_of(node), R).data
+                 : reference::maxout_backward(in[0], node.groups, R).data;
       } else {
         fd = numerical_gradient([&](const std::vector<double>& x) {
           std::vector<Tensor> moved = in;

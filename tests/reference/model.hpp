@@ -9,7 +9,8 @@
 namespace kiln::reference {
 
 inline Window window_of(const Node& n) {
-  return {n.kernel_h, n.kernel_w, n.stride_h, n.stride_w, n.pad_h, n.pad_w};
+  return {n.kernel_h, n.kernel_w, n.stride_h, n.stride_w, n.pad_h, n.pad_w, n.dilation_h,
+          n.dilation_w};
 }
 
 // Training (batch statistics, dropout drawn from `seed`) or inference.
@@ -26,10 +27,10 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
   const Tensor* weight = owned.size() > 0 ? &owned[0] : nullptr;
   const Tensor* bias = owned.size() > 1 ? &owned[1] : nullptr;
   switch (node.op) {
-    case Op::conv2d: return conv2d(*in[0], *weight, *bias, window_of(node));
+    case Op::conv2d: return conv2d(*in[0], *weight, bias, window_of(node), node.groups);
     case Op::max_pool: return max_pool(*in[0], window_of(node));
     case Op::avg_pool: return avg_pool(*in[0], window_of(node));
-    case Op::dense: return dense(*in[0], *weight, *bias);
+    case Op::dense: return dense(*in[0], *weight, bias);
     case Op::flatten: return flatten(*in[0]);
     case Op::relu: return relu(*in[0]);
     case Op::sigmoid: return sigmoid(*in[0]);
@@ -50,6 +51,7 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
     case Op::normalize:
       return normalize(*in[0], {node.channel_mean.begin(), node.channel_mean.begin() + node.channel_values},
                        {node.channel_std.begin(), node.channel_std.begin() + node.channel_values});
+    case Op::maxout: return maxout(*in[0], node.groups);
     case Op::add: return add(*in[0], *in[1]);
     case Op::concat: return concat(in);
     case Op::input:

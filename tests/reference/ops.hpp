@@ -40,33 +40,43 @@ struct Tensor {
   double at(int n, int i) const { return data[std::size_t(n) * shape[1] + i]; }
 };
 
-// A convolution or pooling window: kernel, stride, zero padding on both sides.
+// A convolution or pooling window: kernel, stride, zero padding on both sides, and
+// (conv2d only) dilation, the spacing of the kernel's taps.
 struct Window {
-  int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
+  int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
 };
-inline int window_out(int n, int k, int s, int p) { return (n + 2 * p - k) / s + 1; }
+inline int window_out(int n, int k, int s, int p, int d = 1) {
+  return (n + 2 * p - d * (k - 1) - 1) / s + 1;
+}
 
-// in (N, C, H, W), weight (O, C, KH, KW), bias (O) -> (N, O, OH, OW); cross-correlation
-// with zero padding, as torch.nn.functional.conv2d.
-inline Tensor conv2d(const Tensor& in, const Tensor& weight, const Tensor& bias, Window w) {
+// in (N, C, H, W), weight (O, C / groups, KH, KW), bias (O) or none -> (N, O, OH, OW);
+// cross-correlation with zero padding, as torch.nn.functional.conv2d:
+//   out[n, o, oy, ox] = bias[o] + sum_{c, ky, kx} weight[o, c, ky, kx]
+//                       in[n, g(o) C/groups + c, oy sh + ky dh - ph, ox sw + kx dw - pw]
+// where g(o) = o / (O / groups) is the group of output channel o.
+inline Tensor conv2d(const Tensor& in, const Tensor& weight, const Tensor* bias, Window w,
+                     int groups = 1) {
   const int N = in.dim(0), C = in.dim(1), H = in.dim(2), W = in.dim(3), O = weight.dim(0);
-  assert(weight.dim(1) == C && weight.dim(2) == w.kh && weight.dim(3) == w.kw);
-  const int OH = window_out(H, w.kh, w.sh, w.ph), OW = window_out(W, w.kw, w.sw, w.pw);
+  const int Cg = C / groups, Og = O / groups;
+  assert(C % groups == 0 && O % groups == 0);
+  assert(weight.dim(1) == Cg && weight.dim(2) == w.kh && weight.dim(3) == w.kw);
+  const int OH = window_out(H, w.kh, w.sh, w.ph, w.dh), OW = window_out(W, w.kw, w.sw, w.pw, w.dw);
   Tensor out({N, O, OH, OW});
   auto wt = [&](int o, int c, int ky, int kx) {
-    return weight.data[((std::size_t(o) * C + c) * w.kh + ky) * w.kw + kx];
+    return weight.data[((std::size_t(o) * Cg + c) * w.kh + ky) * w.kw + kx];
   };
   for (int n = 0; n < N; ++n)
     for (int o = 0; o < O; ++o)
       for (int oy = 0; oy < OH; ++oy)
         for (int ox = 0; ox < OW; ++ox) {
-          double s = bias.data[o];
-          for (int c = 0; c < C; ++c)
+          double s = bias ? bias->data[o] : 0.0;
+          const int first = (o / Og) * Cg;  // the group's first input channel
+          for (int c = 0; c < Cg; ++c)
             for (int ky = 0; ky < w.kh; ++ky)
               for (int kx = 0; kx < w.kw; ++kx) {
-                const int y = oy * w.sh + ky - w.ph, x = ox * w.sw + kx - w.pw;
+                const int y = oy * w.sh + ky * w.dh - w.ph, x = ox * w.sw + kx * w.dw - w.pw;
                 if (y < 0 || y >= H || x < 0 || x >= W) continue;  // zero padding
-                s += wt(o, c, ky, kx) * in.at(n, c, y, x);
+                s += wt(o, c, ky, kx) * in.at(n, first + c, y, x);
               }
           out.at(n, o, oy, ox) = s;
         }
@@ -134,14 +144,14 @@ inline Tensor avg_pool(const Tensor& in, Window w) {
   return out;
 }
 
-// in (N, F), weight (O, F), bias (O) -> (N, O): out = in weight^T + bias (nn.Linear).
-inline Tensor dense(const Tensor& in, const Tensor& weight, const Tensor& bias) {
+// in (N, F), weight (O, F), bias (O) or none -> (N, O): out = in weight^T + bias (nn.Linear).
+inline Tensor dense(const Tensor& in, const Tensor& weight, const Tensor* bias) {
   const int N = in.dim(0), F = in.dim(1), O = weight.dim(0);
   assert(weight.dim(1) == F);
   Tensor out({N, O});
   for (int n = 0; n < N; ++n)
     for (int o = 0; o < O; ++o) {
-      double s = bias.data[o];
+      double s = bias ? bias->data[o] : 0.0;
       for (int i = 0; i < F; ++i) s += weight.at(o, i) * in.at(n, i);
       out.at(n, o) = s;
     }
@@ -203,6 +213,47 @@ inline Tensor global_avg_pool(const Tensor& in) {
       out.at(n, c) = s / (H * W);
     }
   return out;
+}
+
+// maxout(k): in (N, C, H, W) -> (N, C / k, H, W), or (N, F) -> (N, F / k);
+//   out[n, j, ...] = max_{r < k} in[n, j k + r, ...]
+// as x.view(N, C / k, k, H, W).max(2) in PyTorch. `argmax`, if given, gets the flat input
+// index of each output's winner: the first maximum (lowest r) on ties, as torch.max.
+inline Tensor maxout(const Tensor& in, int k, std::vector<std::size_t>* argmax = nullptr) {
+  const int N = in.dim(0), C = in.dim(1);
+  assert(C % k == 0);
+  const std::size_t per_channel = in.size() / (std::size_t(N) * C);  // H W, or 1
+  std::vector<int> shape = in.shape;
+  shape[1] = C / k;
+  Tensor out(shape);
+  if (argmax) argmax->assign(out.size(), 0);
+  for (int n = 0; n < N; ++n)
+    for (int j = 0; j < C / k; ++j)
+      for (std::size_t p = 0; p < per_channel; ++p) {
+        const std::size_t o = (std::size_t(n) * (C / k) + j) * per_channel + p;
+        double best = -std::numeric_limits<double>::infinity();
+        std::size_t at = 0;
+        for (int r = 0; r < k; ++r) {
+          const std::size_t i = (std::size_t(n) * C + j * k + r) * per_channel + p;
+          if (in.data[i] > best) {  // strict: the first maximum stays
+            best = in.data[i];
+            at = i;
+          }
+        }
+        out.data[o] = best;
+        if (argmax) (*argmax)[o] = at;
+      }
+  return out;
+}
+
+// The adjoint of maxout: each output's gradient goes to its first maximal input.
+// Exact even with ties, where finite differences are not defined.
+inline Tensor maxout_backward(const Tensor& in, int k, const Tensor& d_out) {
+  std::vector<std::size_t> argmax;
+  maxout(in, k, &argmax);
+  Tensor d_in(in.shape);
+  for (std::size_t o = 0; o < d_out.size(); ++o) d_in.data[argmax[o]] += d_out.data[o];
+  return d_in;
 }
 
 inline Tensor add(const Tensor& a, const Tensor& b) {
