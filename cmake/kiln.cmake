@@ -1,12 +1,14 @@
 # kiln_add_model(NAME HEADER <models/x.hpp> SYMBOL <c++ name> [RECIPE <c++ name>] [SCHEDULER hand|Adams2019|Mullapudi2016|Li2018]
-#                [ENTRIES forward gradients train_step] [TARGETS host ...] [BATCH_ESTIMATE 64])
+#                [ENTRIES forward gradients train_step] [TARGETS host ...] [BATCH_ESTIMATE 64]
+#                [CPU_LAYOUT auto|batch|channels])
 #
 # At build time, runs the model's generator and builds one AOT static library per
 # (entry, target), named <NAME>_<entry>_<target> with the same C function name
 # (target '-' and ',' become '_'). All of them share one Halide runtime. A registration
 # source, which tells the runtime's model registry about each library, is added to the
 # global KILN_MODEL_REGISTRATIONS property; models/CMakeLists.txt links them all into
-# the kiln_models object library.
+# the kiln_models object library. CPU_LAYOUT picks the hand CPU policy (default auto:
+# the rule in schedules/README.md).
 set(KILN_SCHEDULER "hand" CACHE STRING "Default scheduler: hand, Adams2019, Mullapudi2016 or Li2018")
 set(KILN_REGISTRATION_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/registration.cpp.in)
 set(KILN_GENERATOR_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/generator.cpp.in)
@@ -17,7 +19,7 @@ function(kiln_target_suffix target out)
 endfunction()
 
 function(kiln_add_model NAME)
-  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;RECIPE;SCHEDULER;BATCH_ESTIMATE" "ENTRIES;TARGETS" ${ARGN})
+  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;RECIPE;SCHEDULER;BATCH_ESTIMATE;CPU_LAYOUT" "ENTRIES;TARGETS" ${ARGN})
   if(NOT ARG_ENTRIES)
     set(ARG_ENTRIES forward gradients train_step)
   endif()
@@ -29,6 +31,9 @@ function(kiln_add_model NAME)
   endif()
   if(NOT ARG_BATCH_ESTIMATE)
     set(ARG_BATCH_ESTIMATE 64)
+  endif()
+  if(NOT ARG_CPU_LAYOUT)
+    set(ARG_CPU_LAYOUT auto)
   endif()
 
   set(MODEL_NAME ${NAME})
@@ -61,7 +66,7 @@ function(kiln_add_model NAME)
       endif()
       add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}_${entry}
                          TARGETS ${target} ${use_runtime} ${autoscheduler}
-                         PARAMS batch_estimate=${ARG_BATCH_ESTIMATE}
+                         PARAMS batch_estimate=${ARG_BATCH_ESTIMATE} cpu_layout=${ARG_CPU_LAYOUT}
                          STMT_HTML ${lib}_stmt)
       if(NOT runtime)
         set(runtime ${lib}.runtime)

@@ -30,6 +30,9 @@ struct EntryBase : Halide::Generator<Self> {
 
   // The batch size schedules and autoschedulers plan for; any batch runs.
   GeneratorParam<int> batch_estimate{"batch_estimate", 64};
+  // The hand CPU policy: "batch" (cpu_simd), "channels" (cpu_channels) or "auto" (the
+  // rule in schedules/README.md).
+  GeneratorParam<std::string> cpu_layout{"cpu_layout", "auto"};
 
   static ModelView model() { return View(); }
   // The flat buffer of buffers has at least one element, so that every model's entries
@@ -54,7 +57,8 @@ struct EntryBase : Halide::Generator<Self> {
   void schedule_entry(LoweredModel& lowered, schedules::Entry entry,
                       const schedules::EntryOutputs& outs) {
     if (this->get_auto_schedule()) return;  // an autoscheduler plans it from the estimates
-    schedules::cpu_simd(model(), lowered, entry, outs, this->get_target());
+    schedules::cpu_policy(model(), lowered, entry, outs, this->get_target(),
+                          schedules::cpu_layout(cpu_layout.value(), model(), batch_estimate));
   }
 };
 

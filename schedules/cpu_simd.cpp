@@ -4,45 +4,20 @@
 // channels or pixels it has, and no lane is wasted on tails of odd widths. Weights are
 // broadcast. Reductions over the batch (weight gradients) keep a vector of per-sample
 // partial sums and add the lanes once at the end (rfactor).
-#include "schedules/schedule.hpp"
-#include "generators/optimizer.hpp"
+#include "schedules/cpu_common.hpp"
 
 #include <algorithm>
-#include <set>
 
 namespace kiln::schedules {
 using namespace Halide;
 using gen::dims;
 using gen::NodeFuncs;
+using cpu::Policy;
+using cpu::batch_reduction;
+using cpu::outer_product_sum;
+using cpu::reduction_outside;
 
 namespace {
-
-struct Policy {
-  int lanes;  // float32 lanes of the target's vectors
-  std::set<std::string> outputs;  // names of Funcs that write the entry's output buffers
-
-  // Intermediates round the batch loop up to whole vectors (inputs are read with n
-  // clamped, so that is safe); output buffers have exactly N samples.
-  TailStrategy tail(const Func& f) const {
-    return outputs.count(f.name()) ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
-  }
-  // Several nodes can reach one Func (a conv's d_out is its consumer's d_in): the first
-  // to claim it schedules it.
-  mutable std::set<std::string> scheduled;
-  bool claim(const Func& f) const { return scheduled.insert(f.name()).second; }
-
-  // Output buffers get their per-sample extents fixed, so that loops over channels can
-  // be unrolled as they are for intermediates.
-  void bound_output(Func f, Shape s) const {
-    if (outputs.count(f.name())) bound_shape(f, s);
-  }
-  // f is computed over exactly its per-sample shape: what its consumers read, fixed
-  // even where they are inlined into an output of run-time extent.
-  void bound_shape(Func f, Shape s) const {
-    const std::vector<Var> args = dims().of(s);
-    for (int k = 0; k + 1 < int(args.size()); ++k) f.bound(args[k], 0, s[s.rank - 1 - k]);
-  }
-};
 
 // Materialize f (dims of shape s, then n) with n innermost in memory and in the
 // vector loop; parallel over the outermost non-batch dim.
@@ -64,16 +39,6 @@ void batch_major(Func f, Shape s, const Policy& p) {
         .reorder(ni, ii, no, io).vectorize(ni);
     f.parallel(io);
   }
-}
-
-// Loop order for an update: `inner` pure vars innermost, then every reduction
-// variable, then `outer`: the accumulators of `inner` stay in registers while the
-// reduction runs.
-Stage reduction_outside(Stage st, std::vector<Var> inner, std::vector<Var> outer) {
-  std::vector<VarOrRVar> order(inner.begin(), inner.end());
-  for (const auto& rv : st.get_schedule().rvars()) order.push_back(RVar(rv.var));
-  order.insert(order.end(), outer.begin(), outer.end());
-  return st.reorder(order);
 }
 
 // acc(args..., n) with pure init and one update: computed per output tile, the batch
@@ -122,71 +87,6 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p, int c
     reduction_outside(acc.update(), {d.n, d.i}, {})
         .vectorize(d.n, p.lanes, TailStrategy::RoundUp).unroll(d.i);
   }
-}
-
-// A reduction over the batch and pixels into a small tensor (weight and bias
-// gradients). Lanes hold per-sample partial sums (rfactor over the batch), folded at
-// the end. A tile of `inner` values of the innermost dim by `outer` values of the
-// outermost stays in registers while the reduction runs: each loaded gradient vector
-// serves `inner` accumulators and each loaded input vector `outer` of them.
-void batch_reduction(Func f, const Policy& p, int inner, int outer = 1) {
-  f.compute_root();
-  std::vector<RVar> rvars;
-  for (const auto& rv : f.update().get_schedule().rvars()) rvars.push_back(RVar(rv.var));
-  // The batch is the last RVar in every batch reduction the ops write.
-  RVar rn = rvars.back(), rno("rno"), rni("rni");
-  Var lane("lane"), vo("vo"), vi("vi"), lo("lo"), li("li");
-  const std::vector<Var> pure = f.args();
-  const bool two_way = outer > 1 && pure.size() > 1;
-  Func partial = f.update().split(rn, rno, rni, p.lanes, TailStrategy::GuardWithIf).rfactor(rni, lane);
-  // The fold: sum the lanes of each tile; parallel over the outermost dim.
-  Stage fold = f.update().split(pure[0], vo, vi, inner, TailStrategy::GuardWithIf);
-  if (two_way) {
-    fold.split(pure.back(), lo, li, outer, TailStrategy::GuardWithIf);
-    std::vector<VarOrRVar> order{vi, li, vo};  // the lanes stay innermost
-    for (std::size_t k = 1; k + 1 < pure.size(); ++k) order.push_back(pure[k]);
-    order.push_back(lo);
-    fold.reorder(order).parallel(lo);
-  } else if (pure.size() > 1) {
-    fold.parallel(pure.back());
-  } else {
-    fold.parallel(vo);
-  }
-  partial.compute_at(f, vo);
-  std::vector<Var> storage{lane};
-  storage.insert(storage.end(), pure.begin(), pure.end());
-  partial.reorder_storage(storage);  // whole vectors of lanes: no strided accumulators
-  partial.vectorize(lane).unroll(pure[0]);
-  std::vector<VarOrRVar> order{lane, pure[0]};
-  if (two_way) order.push_back(pure.back());
-  for (std::size_t k = 0; k + 1 < rvars.size(); ++k) order.push_back(rvars[k]);
-  order.push_back(rno);
-  for (std::size_t k = 1; k + (two_way ? 1 : 0) < pure.size(); ++k) order.push_back(pure[k]);
-  Stage acc = partial.update().reorder(order).vectorize(lane).unroll(pure[0]);
-  if (two_way) {
-    partial.unroll(pure.back());
-    acc.unroll(pure.back());
-  }
-}
-
-// d_weight(i, o) = sum_n in(i, n) g(o, n): a matrix product with the batch as its
-// reduction. The input is copied once with features innermost (in_t), so that a tile of
-// 2 vectors of i by 4 values of o is held in registers while n runs.
-void outer_product_sum(Func f, Func in_t, const Policy& p) {
-  const auto& d = dims();
-  const Var i = f.args()[0], o = f.args()[1];
-  in_t.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf).parallel(d.n);
-  Func tile = f.in();
-  Var io("io"), ii("ii"), oo("oo"), oi("oi");
-  tile.compute_root()
-      .split(i, io, ii, 2 * p.lanes, TailStrategy::GuardWithIf)
-      .split(o, oo, oi, 4, TailStrategy::GuardWithIf)
-      .reorder(ii, oi, io, oo)
-      .vectorize(ii, p.lanes)
-      .unroll(oi)
-      .parallel(oo);
-  f.compute_at(tile, io).vectorize(i, p.lanes).unroll(o);
-  reduction_outside(f.update(), {i, o}, {}).vectorize(i, p.lanes).unroll(o);
 }
 
 // A grouped conv's outputs each reduce over only C/G inputs, so holding every channel in
@@ -292,24 +192,7 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
     // The input has several consumers: their adjoints are summed into the output.
     batch_major(lowered.grad_input, model.input_shape(), p);
   }
-  if (lowered.grad_params.defined()) {
-    Func g = lowered.grad_params;
-    g.compute_root().vectorize(d.i, p.lanes);
-    // Each update copies one parameter's gradient into its range: a short scalar copy.
-    for (int u = 0; u < g.num_update_definitions(); ++u) g.update(u).unscheduled();
-  }
-  if (entry == Entry::train_step && lowered.buffers_out.defined()) {
-    Func b = lowered.buffers_out;  // a copy, then one short update per moved buffer
-    b.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf);
-    for (int u = 0; u < b.num_update_definitions(); ++u) b.update(u).unscheduled();
-  }
-  if (outputs.updated.defined()) {
-    Func u = outputs.updated;
-    Var jo("jo"), ji("ji");
-    u.split(d.i, jo, ji, p.lanes * 64, TailStrategy::GuardWithIf)
-        .parallel(jo).vectorize(ji, p.lanes, TailStrategy::GuardWithIf);
-    for (int k = 0; k < gen::optimizer_kinds; ++k) u.specialize(outputs.optimizer == k);
-  }
+  cpu::flat_buffers(lowered, outputs, p);
 }
 
 }  // namespace kiln::schedules

@@ -4,6 +4,8 @@
 #pragma once
 #include "generators/graph.hpp"
 
+#include <string_view>
+
 namespace kiln::schedules {
 
 enum class Entry { forward, gradients, train_step };
@@ -15,8 +17,23 @@ struct EntryOutputs {
   Halide::Expr optimizer;             // train_step: the optimizer kind, to specialize on
 };
 
-// The hand policy for CPUs with SIMD (x86 AVX2/AVX-512, ARM NEON).
+// The hand policy for CPUs with SIMD (x86 AVX2/AVX-512, ARM NEON), activations stored
+// batch-innermost: for small nets trained in large batches (LeNet-5 at 64).
 void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
               const EntryOutputs& outputs, const Halide::Target& target);
+
+// The hand policy for wide conv nets at any batch (ResNet at 1), activations stored
+// channels-innermost.
+void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+                  const EntryOutputs& outputs, const Halide::Target& target);
+
+// Which CPU policy a model gets (see README.md): "batch" or "channels" as asked, or for
+// "auto" the rule channels_innermost() states.
+enum class CpuLayout { batch_innermost, channels_innermost };
+CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_estimate);
+
+// Picks the CPU policy by cpu_layout() and runs it.
+void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+                const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout);
 
 }  // namespace kiln::schedules

@@ -1,5 +1,6 @@
-// Small whole models through the real CPU schedule: lowered by lower_model and scheduled
-// by schedules::cpu_simd exactly as generators/entries.hpp builds the gradients entry (and
+// Small whole models through the real CPU schedules: lowered by lower_model and scheduled
+// by each hand CPU policy (schedules::cpu_simd, batch innermost, and
+// schedules::cpu_channels, channels innermost) exactly as generators/entries.hpp builds the gradients entry (and
 // the forward entry), JIT-compiled once per model and run for batches of 3, 16 and 17
 // (below, at and above one AVX-512 vector of samples). loss and the model output are
 // compared with the double reference of the model, grad_params and grad_input with central
@@ -122,6 +123,16 @@ const std::vector<ModelCase> model_cases = {
 constexpr uint32_t test_seed = 77;
 
 // The entries' inputs, as ImageParams (the JIT twin of the generator's Input<Buffer>s).
+// A hand CPU policy, as schedules/schedule.hpp declares them.
+using PolicyFn = void (*)(const ModelView&, gen::LoweredModel&, Entry, const schedules::EntryOutputs&,
+                          const Halide::Target&);
+struct PolicyCase {
+  const char* label;
+  PolicyFn schedule;
+};
+const PolicyCase policies[] = {{"batch-innermost", &schedules::cpu_simd},
+                               {"channels-innermost", &schedules::cpu_channels}};
+
 struct EntryInputs {
   ImageParam params, buffers, input, labels;
   Halide::Param<int> seed{"seed"};
@@ -137,18 +148,20 @@ struct EntryInputs {
 };
 
 // The gradients entry, as Gradients<>::generate() builds it.
-Halide::Pipeline gradients_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t) {
+Halide::Pipeline gradients_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t,
+                                 PolicyFn schedule) {
   gen::LoweredModel m = gen::lower_model(view, in.lowering_inputs(in.labels), true);
-  schedules::cpu_simd(view, m, Entry::gradients, {{m.loss, m.grad_params, m.grad_input}, {}, {}}, t);
+  schedule(view, m, Entry::gradients, {{m.loss, m.grad_params, m.grad_input}, {}, {}}, t);
   return Halide::Pipeline({m.loss, m.grad_params, m.grad_input});
 }
 
 // The forward entry, as Forward<>::generate() builds it (labels unused).
-Halide::Pipeline forward_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t) {
+Halide::Pipeline forward_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t,
+                               PolicyFn schedule) {
   Halide::Func no_labels("no_labels");
   no_labels(gen::dims().n) = 0;
   gen::LoweredModel m = gen::lower_model(view, in.lowering_inputs(no_labels), false);
-  schedules::cpu_simd(view, m, Entry::forward, {{m.output}, {}, {}}, t);
+  schedule(view, m, Entry::forward, {{m.output}, {}, {}}, t);
   return Halide::Pipeline(m.output);
 }
 
@@ -167,21 +180,21 @@ std::vector<double> random_parameters(const ModelView& view, std::mt19937& rng) 
   return flat;
 }
 
-void check_model(const ModelCase& c, int case_index) {
+void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
   const ModelView view = c.view();
   const Halide::Target target = Halide::get_jit_target_from_environment();
   const auto start = std::chrono::steady_clock::now();
   EntryInputs in_g(view), in_f(view);
-  Halide::Pipeline gradients = gradients_entry(view, in_g, target);
+  Halide::Pipeline gradients = gradients_entry(view, in_g, target, policy.schedule);
   gradients.compile_jit(target);
   const auto compiled_gradients = std::chrono::steady_clock::now();
-  Halide::Pipeline forward = forward_entry(view, in_f, target);
+  Halide::Pipeline forward = forward_entry(view, in_f, target, policy.schedule);
   forward.compile_jit(target);
   const auto compiled = std::chrono::steady_clock::now();
 
   for (int N : c.batches) {
     std::mt19937 rng(7000u + 1000u * unsigned(case_index) + unsigned(N));
-    const std::string tag = std::string(view.name) + ", N=" + std::to_string(N) + ": ";
+    const std::string tag = std::string(view.name) + " (" + policy.label + "), N=" + std::to_string(N) + ": ";
     const std::vector<double> params = random_parameters(view, rng);
     std::vector<double> buffers(std::size_t(std::max<long long>(1, view.buffer_count)));
     for (const Parameter& b : view.buffers)  // running means in [-1, 1], variances in [0.5, 1.5]
@@ -242,23 +255,24 @@ void check_model(const ModelCase& c, int case_index) {
             gradient_tolerance);
   }
   const auto done = std::chrono::steady_clock::now();
-  std::printf("        %s: JIT compile %.2f s (gradients %.2f s), batches %.2f s\n", c.label,
+  std::printf("        %s, %s: JIT compile %.2f s (gradients %.2f s), batches %.2f s\n", c.label, policy.label,
               std::chrono::duration<double>(compiled - start).count(),
               std::chrono::duration<double>(compiled_gradients - start).count(),
               std::chrono::duration<double>(done - compiled).count());
 }
 
-TEST_CASE("small models through the CPU schedule: loss, output, gradients", "[models]") {
-  for (std::size_t k = 0; k < model_cases.size(); ++k) {
-    DYNAMIC_SECTION(model_cases[k].label) {
-      try {
-        check_model(model_cases[k], int(k));
-      } catch (const std::exception& e) {  // Halide compile or run-time errors
-        std::printf("NOT OK  %s: %s\n", model_cases[k].label, e.what());
-        FAIL_CHECK(model_cases[k].label << ": " << e.what());
+TEST_CASE("small models through the CPU schedules: loss, output, gradients", "[models]") {
+  for (const PolicyCase& policy : policies)
+    for (std::size_t k = 0; k < model_cases.size(); ++k) {
+      DYNAMIC_SECTION(policy.label << ": " << model_cases[k].label) {
+        try {
+          check_model(model_cases[k], int(k), policy);
+        } catch (const std::exception& e) {  // Halide compile or run-time errors
+          std::printf("NOT OK  %s, %s: %s\n", model_cases[k].label, policy.label, e.what());
+          FAIL_CHECK(policy.label << ": " << model_cases[k].label << ": " << e.what());
+        }
       }
     }
-  }
 }
 
 }  // namespace

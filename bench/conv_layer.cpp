@@ -1,0 +1,113 @@
+// Times one generated conv layer's forward entry (bench/conv_layers.hpp) on random data:
+//   bench_conv_layer --layer conv3x3_56 --batch 8 [--calls 20] [--rounds 1]
+// prints one line per round: "kiln_ms <median of the calls>"; or, with --peak, the fp32
+// FMA throughput of 2 threads ("peak_gflops <x>"). Run by conv_layer.py, which times
+// PyTorch in the same run and prints the ratios.
+#include "conv_layers.inc"
+#include "bench/conv_layers.hpp"
+
+#include <HalideBuffer.h>
+#include <immintrin.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Entry = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*);  // params, buffers, input, output
+struct Layer {
+  const char* name;
+  Entry forward;
+  kiln::ModelView (*view)();
+};
+#define KILN_ROW(model, function) {#model, &function, &kiln::view_of<kiln::bench::model>},
+const Layer layers[] = {KILN_CONV_LAYERS(KILN_ROW)};
+
+// 12 independent FMA chains of 16 floats (two FMA units of 4 cycles' latency need 8).
+__attribute__((target("avx512f"))) float fma_loop(long iterations) {
+  __m512 acc[12];
+  for (int k = 0; k < 12; ++k) acc[k] = _mm512_set1_ps(float(k));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (long i = 0; i < iterations; ++i)
+    for (int k = 0; k < 12; ++k) acc[k] = _mm512_fmadd_ps(acc[k], a, b);
+  float sum = 0;
+  for (int k = 0; k < 12; ++k) sum += _mm512_reduce_add_ps(acc[k]);
+  return sum;
+}
+
+double peak_gflops(int threads) {
+  const long iterations = 200'000'000;
+  std::vector<std::thread> pool;
+  std::vector<float> sink(threads);
+  const auto start = std::chrono::steady_clock::now();
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { sink[t] = fma_loop(iterations); });
+  for (auto& th : pool) th.join();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return threads * iterations * 12.0 * 16 * 2 / s / 1e9 + 0 * sink[0];
+}
+
+// An NCHW (or [N, F]) buffer of per-sample shape s: Halide dims innermost first.
+Halide::Runtime::Buffer<float> batch_buffer(kiln::Shape s, int n) {
+  std::vector<int> extents;
+  for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
+  extents.push_back(n);
+  return Halide::Runtime::Buffer<float>(extents);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string name = "conv3x3_56";
+  int batch = 1, calls = 20, rounds = 1;
+  for (int k = 1; k < argc; ++k) {
+    if (!std::strcmp(argv[k], "--peak")) {
+      for (int r = 0; r < 3; ++r) std::printf("peak_gflops %.1f\n", peak_gflops(2));
+      return 0;
+    }
+    if (k + 1 >= argc) break;
+    if (!std::strcmp(argv[k], "--layer")) name = argv[++k];
+    else if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[++k]);
+    else if (!std::strcmp(argv[k], "--calls")) calls = std::atoi(argv[++k]);
+    else if (!std::strcmp(argv[k], "--rounds")) rounds = std::atoi(argv[++k]);
+  }
+  const Layer* layer = nullptr;
+  for (const Layer& l : layers)
+    if (name == l.name) layer = &l;
+  if (!layer) {
+    std::fprintf(stderr, "bench_conv_layer: unknown layer '%s'\n", name.c_str());
+    return 1;
+  }
+  // As kiln::Network does: the entries' big intermediates reuse freed heap instead of
+  // fresh (page-faulting) mmaps on every call.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  const kiln::ModelView view = layer->view();
+  Halide::Runtime::Buffer<float> params(int(view.parameter_count));
+  Halide::Runtime::Buffer<float> buffers(1);  // no batch norm: one unused float
+  buffers.fill(0.0f);
+  Halide::Runtime::Buffer<float> input = batch_buffer(view.input_shape(), batch);
+  Halide::Runtime::Buffer<float> output = batch_buffer(view.output_shape(), batch);
+  unsigned seed = 1;
+  auto next = [&] { seed = seed * 1664525u + 1013904223u; return float(seed >> 8) / float(1 << 24) - 0.5f; };
+  params.for_each_value([&](float& v) { v = 0.1f * next(); });
+  input.for_each_value([&](float& v) { v = next(); });
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<double> ms;
+    for (int c = 0; c < calls + 3; ++c) {
+      const auto start = std::chrono::steady_clock::now();
+      if (layer->forward(params.raw_buffer(), buffers.raw_buffer(), input.raw_buffer(), output.raw_buffer()) != 0) return 1;
+      const auto end = std::chrono::steady_clock::now();
+      if (c >= 3) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+    std::printf("kiln_ms %.4f\n", ms[ms.size() / 2]);
+  }
+  return 0;
+}

@@ -1,0 +1,270 @@
+// The hand CPU policy for wide conv nets, at any batch. Image activations are stored
+// channels-innermost — memory order (c, x, y, n) — and convolutions vectorize over
+// output channels: each tile of up to 64 output channels x 4 pixels (or 32 x 7 where the
+// rows are 7 or 14 wide) keeps its 14-16 accumulator vectors in registers while the
+// taps and input channels run, so every loaded weight vector serves 4-7 pixels and every
+// broadcast input value 2-4 vectors. Loops over the batch are exact (no lanes, no
+// rounding): batch 1 costs an eighth of batch 8. Flat layers vectorize over features.
+//
+// Measured (bench/conv_layer.py, 2 cores AVX-512, busy machine, 2026-11-28; table in
+// bench/RESULTS.md): 3x3 64->64 at 56x56, N=8: 16.6 ms (111 GFLOP/s), 1.24x oneDNN's
+// best in the same run; at batch 1 the ResNet layers ran 83-176 GFLOP/s, 0.3-0.75x
+// oneDNN's channels_last.
+#include "schedules/cpu_common.hpp"
+
+#include <Halide.h>
+
+namespace kiln::schedules {
+using namespace Halide;
+using cpu::Policy;
+using cpu::rvars_of;
+using gen::dims;
+using gen::NodeFuncs;
+
+namespace {
+
+// The vector width for a dim of `extent` values: the target's, or the largest power of
+// two that fits, so that narrow dims vectorize without tails (ShiftInwards is then safe).
+int width_for(int extent, const Policy& p) {
+  int v = p.lanes;
+  while (v > 1 && v > extent) v /= 2;
+  return v;
+}
+
+// Materialize f channels-innermost (features-innermost when flat), vectorized over
+// channels, parallel over rows of the batch. Output buffers keep PyTorch's order (x
+// innermost), so there the vectors run along x.
+void channels_major(Func f, Shape s, const Policy& p) {
+  if (!p.claim(f)) return;
+  const auto& d = dims();
+  Var row("row");
+  f.compute_root();
+  if (s.is_image() && p.is_output(f)) {
+    // One task per row of every channel (not a parallel loop per channel).
+    f.reorder(d.x, d.c, d.y, d.n).vectorize(d.x, width_for(s.width(), p), TailStrategy::GuardWithIf)
+        .fuse(d.y, d.n, row).parallel(row);
+  } else if (s.is_image()) {
+    f.reorder_storage(d.c, d.x, d.y, d.n).reorder(d.c, d.x, d.y, d.n)
+        .vectorize(d.c, width_for(s.channels(), p)).fuse(d.y, d.n, row).parallel(row);
+  } else {
+    f.vectorize(d.i, width_for(s[0], p)).parallel(d.n);
+  }
+}
+
+// How many vectors of output channels by how many pixels one register tile holds: 12-16
+// accumulators (two FMA units of 4 cycles' latency need 8 chains; more hide the loads),
+// the pixel count dividing the row so that no tile is shifted back over its neighbour.
+struct Tile { int vectors, pixels; };
+Tile tile_for(Shape s, int vec) {
+  const int W = s.width(), most = std::max(1, s.channels() / vec);
+  for (Tile t : {Tile{4, 4}, Tile{2, 7}, Tile{2, 8}, Tile{2, 6}, Tile{3, 5}, Tile{4, 3}})
+    if (t.vectors <= most && t.pixels <= W && W % t.pixels == 0) return t;
+  return {std::min(4, most), std::min(4, W)};
+}
+
+// host(x, y, c, n) = acc(x, y, c, n), where acc sums over (kx, ky, channel) RVars (a
+// convolution or its input gradient). host is materialized channels-innermost in tiles of
+// output channels x pixels; acc lives in registers per tile, the reduction outside it
+// with the channel RVar innermost (stride 1 in both operands). `rows` (the padded input,
+// or the padded gradient) is copied per output row, where it stays in cache.
+void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, const Policy& p) {
+  const auto& d = dims();
+  const int vec = width_for(s.channels(), p);
+  const Tile t = tile_for(s, vec);
+  Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row");
+  host.compute_root()
+      .reorder_storage(d.c, d.x, d.y, d.n)
+      .split(d.c, ct, cv, t.vectors * vec).split(d.x, xo, xi, t.pixels)
+      .split(cv, cvo, cvi, vec)
+      .reorder(cvi, cvo, xi, xo, ct, d.y, d.n)
+      .vectorize(cvi).unroll(cvo).unroll(xi)
+      .fuse(d.y, d.n, row).parallel(row);
+  acc.compute_at(host, xo).reorder_storage(d.c, d.x, d.y, d.n);
+  acc.split(d.c, cvo, cvi, vec).vectorize(cvi).unroll(cvo).unroll(d.x);
+  Stage update = acc.update();
+  const std::vector<RVar> r = rvars_of(update);
+  std::vector<VarOrRVar> order{cvi, cvo, d.x, r.back()};
+  for (std::size_t k = 0; k + 1 < r.size(); ++k) order.push_back(r[k]);
+  order.insert(order.end(), {d.y, d.n});
+  update.split(d.c, cvo, cvi, vec).reorder(order).vectorize(cvi).unroll(cvo).unroll(d.x);
+  if (rows.defined()) {
+    rows.compute_at(host, row).reorder_storage(d.c, d.x, d.y, d.n)
+        .vectorize(d.c, width_for(in_s.channels(), p));
+  }
+}
+
+// The Func called `name` that f reads (a parameter's view in the flat buffer), or an
+// undefined Func.
+Func callee(const Func& f, const std::string& name) {
+  const auto calls = Internal::find_direct_calls(f.function());
+  const auto it = calls.find(name);
+  return it == calls.end() ? Func() : Func(it->second);
+}
+
+// d_weight(kx, ky, ci, co) = sum over pixels and batch: per tile of up to 64 output
+// channels (vectors) x 4 input channels at one tap, 16 accumulators stay in registers
+// while the pixels and the batch run; each gradient vector loaded serves 4 of them.
+void weight_gradient(Func f, const Node& node, Shape in_s, const Policy& p) {
+  const std::vector<Var> a = f.args();  // kx, ky, ci, co
+  const Var kx = a[0], ky = a[1], ci = a[2], co = a[3];
+  const int vec = width_for(node.units, p), C = in_s.channels();
+  const int co_tile = std::min(4, std::max(1, node.units / vec)) * vec, ci_tile = std::min(4, C);
+  Var coo("coo"), cov("cov"), cvo("cvo"), cvi("cvi"), cio("cio"), cii("cii");
+  Func tile = f.in();
+  tile.compute_root().reorder_storage(co, ci, kx, ky)
+      .split(co, coo, cov, co_tile).split(ci, cio, cii, ci_tile).split(cov, cvo, cvi, vec)
+      .reorder(cvi, cvo, cii, coo, kx, ky, cio).vectorize(cvi).unroll(cvo).unroll(cii);
+  if (C / ci_tile >= 2) tile.parallel(cio); else tile.parallel(ky);
+  f.compute_at(tile, coo).reorder_storage(co, ci, kx, ky);
+  f.split(co, cvo, cvi, vec).vectorize(cvi).unroll(cvo).unroll(ci);
+  Stage update = f.update();
+  std::vector<VarOrRVar> order{cvi, cvo, ci};
+  for (const RVar& rv : rvars_of(update)) order.push_back(rv);
+  order.insert(order.end(), {kx, ky});
+  update.split(co, cvo, cvi, vec).reorder(order).vectorize(cvi).unroll(cvo).unroll(ci);
+}
+
+// A sum over pixels and batch per channel (a bias gradient, prelu's slopes): vectorized
+// over channels, the reduction outside.
+void channel_reduction(Func f, int channels, const Policy& p) {
+  const Var ch = f.args()[0];
+  const int vec = width_for(channels, p);
+  f.compute_root().vectorize(ch, vec);
+  cpu::reduction_outside(f.update(), {ch}, {}).vectorize(ch, vec, TailStrategy::GuardWithIf);
+}
+
+// A flat layer's sum (dense forward or input gradient) per vector of output features,
+// the reduction outside. Flat layers are small next to the convolutions of a wide net.
+void features_in_registers(Func out, Func acc, Shape s, const Policy& p) {
+  if (!p.claim(out)) return;
+  const auto& d = dims();
+  const int vec = width_for(s[0], p);
+  Var io("io"), ii("ii");
+  out.compute_root().split(d.i, io, ii, vec, TailStrategy::GuardWithIf).vectorize(ii)
+      .parallel(io);
+  acc.compute_at(out, io).vectorize(d.i, vec, TailStrategy::GuardWithIf);
+  cpu::reduction_outside(acc.update(), {d.i}, {d.n})
+      .vectorize(d.i, vec, TailStrategy::GuardWithIf);
+}
+
+// A conv's output (or input gradient) in register tiles; an entry's output buffer is in
+// PyTorch's order, so there the tiles go to a channels-innermost copy first.
+void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, const Policy& p) {
+  if (!p.claim(out)) return;
+  if (p.is_output(out)) {
+    register_tiles(acc.in(out), acc, rows, s, in_s, p);
+    p.scheduled.erase(out.name());
+    channels_major(out, s, p);
+  } else {
+    register_tiles(out, acc, rows, s, in_s, p);
+  }
+}
+
+// Pass 0 claims the register-tiled sums; pass 1 everything else, so that a Func that is
+// both (a conv's d_out being the next conv's d_in0) gets its tiles.
+void schedule_node(const Node& node, Shape in_s, int index, const ModelView& model,
+                   NodeFuncs& f, const Policy& p, int pass) {
+  auto has = [&](const char* role) { return f.has(role); };
+  const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
+  const bool training = has("d_weight");
+  switch (node.op) {
+    case Op::conv2d:
+      if (pass == 0) {
+        // The padded input is read by the forward sum and the weight gradient: copied
+        // whole when both need it, else per output row.
+        conv_sum(f["out"], f["out_acc"], padded && !training ? f["padded"] : Func(),
+                 node.shape, in_s, p);
+        if (!has("d_in0")) break;
+        // The input gradient vectorizes over input channels: a copy of the weights with
+        // those innermost (w is stored output channels innermost).
+        if (Func w = callee(f["d_in0_acc"], gen::func_name(model.parameters_of(index)[0].name));
+            w.defined()) {
+          const std::vector<Var> a = w.args();
+          w.in(f["d_in0_acc"]).compute_root().reorder_storage(a[2], a[3], a[0], a[1])
+              .vectorize(a[2], width_for(in_s.channels(), p));
+        }
+        conv_sum(f["d_in0"], f["d_in0_acc"], f["d_out_upsampled"], in_s, node.shape, p);
+      } else if (training) {
+        if (padded) channels_major(f["padded"], in_s, p);
+        // The gradient reaching the conv is read by three sums: computed once.
+        channels_major(f["d_out"], node.shape, p);
+        weight_gradient(f["d_weight"], node, in_s, p);
+        if (has("d_bias")) channel_reduction(f["d_bias"], node.units, p);
+      }
+      break;
+    case Op::dense:
+      if (pass == 0) {
+        features_in_registers(f["out"], f["out_acc"], node.shape, p);
+        if (has("d_in0")) features_in_registers(f["d_in0"], f["d_in0_acc"], in_s, p);
+      } else if (training) {
+        cpu::outer_product_sum(f["d_weight"], f["in_t"], p);
+        if (has("d_bias")) channel_reduction(f["d_bias"], node.units, p);
+      }
+      break;
+    default:
+      break;
+  }
+  if (pass == 0) return;
+  switch (node.op) {
+    case Op::max_pool:
+    case Op::avg_pool:
+      if (padded) channels_major(f["padded"], in_s, p);
+      channels_major(has("argmax") ? f["argmax"] : f["out"], node.shape, p);
+      if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
+      break;
+    case Op::flatten:
+    case Op::global_avg_pool:
+      channels_major(f["out"], node.shape, p);
+      if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
+      break;
+    case Op::maxout:  // out reads the argmax's second element inline, as max_pool's
+      channels_major(f["argmax"], node.shape, p);
+      if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
+      break;
+    case Op::prelu:  // out and d_in0 inline like relu's; the slopes' gradient is a sum
+      if (has("d_weight")) channel_reduction(f["d_weight"], node.shape[0], p);
+      break;
+    case Op::batch_norm: {  // the statistics are sums per channel; out and d_in0 materialized
+      const int channels = node.shape.is_image() ? node.shape.channels() : node.shape[0];
+      for (const char* role : {"sum", "squares", "d_bias", "centered_sum"})
+        if (has(role)) channel_reduction(f[role], channels, p);
+      for (const char* role : {"mean", "inv_std", "scale", "shift"}) f[role].compute_root();
+      channels_major(f["out"], node.shape, p);
+      if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
+      break;
+    }
+    case Op::softmax_cross_entropy:
+      f["max"].compute_root();  // one value per sample: scalar, and no lanes past N
+      f["logsumexp"].compute_root();
+      if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
+      break;
+    default:
+      break;  // conv2d, dense above; activations, dropout, normalize, add, concat: inlined
+  }
+  if (has("d_out_sum")) channels_major(f["d_out_sum"], node.shape, p);
+}
+
+}  // namespace
+
+void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+                  const EntryOutputs& outputs, const Target& target) {
+  Policy p{target.natural_vector_size<float>(), {}, {}};
+  for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
+  // A few input channels (RGB) are read in place by the first layer's row copies.
+  if (model.input_shape().is_flat() || model.input_shape().channels() >= 8)
+    channels_major(lowered.nodes[0]["out"], model.input_shape(), p);
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::size_t i = 1; i < model.nodes.size(); ++i) {
+      const Node& node = model.nodes[i];
+      schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i], p, pass);
+    }
+  // Outputs that are an inlined op (a model ending in relu, the input's gradient through
+  // one) or a sum of adjoints still want vectors.
+  const Shape out_shape = entry == Entry::forward ? model.output_shape() : model.input_shape();
+  const Func last = entry == Entry::forward ? outputs.outputs[0]
+                    : entry == Entry::gradients ? outputs.outputs[2] : Func();
+  if (last.defined()) channels_major(last, out_shape, p);
+  cpu::flat_buffers(lowered, outputs, p);
+}
+
+}  // namespace kiln::schedules
