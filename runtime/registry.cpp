@@ -24,11 +24,16 @@ Registration::Registration(std::string name, ModelView view, Recipe recipe,
 const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_view target) const {
   for (const EntryRecord& e : entries)
     if (name == e.entry && target == e.target) return e;
-  std::vector<std::string> built;
-  for (const EntryRecord& e : entries)
-    if (name == e.entry) built.push_back(e.target);
-  fail("{}: no '{}' entry built for target '{}' (built: {})", this->name, name, target,
-       fmt::join(built, ", "));
+  std::vector<std::string> targets, here;
+  for (const EntryRecord& e : entries) {
+    if (name == e.entry) targets.push_back(e.target);
+    if (target == e.target) here.push_back(e.entry);
+  }
+  if (here.empty())  // a target this model was never built for
+    fail("{}: no '{}' entry built for target '{}' (targets built: {})", this->name, name, target,
+         fmt::join(targets, ", "));
+  fail("{}: no '{}' entry built for target '{}' (built there: {}; the zoo's training entries "
+       "need cmake -DKILN_BUILD_ZOO_TRAINING=ON)", this->name, name, target, fmt::join(here, ", "));
 }
 
 const RegisteredModel& find_model(std::string_view name) {

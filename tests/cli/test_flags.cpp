@@ -36,7 +36,7 @@ TEST_CASE("flags: an unknown command lists the known ones") {
 
 TEST_CASE("flags: an unknown model lists the known ones") {
   TrainCase c;
-  expect_failure(c.dir, {"train", "resnet50", "--out", c.out}, {"unknown model 'resnet50'", "lenet5"}, c.out);
+  expect_failure(c.dir, {"train", "resnet51", "--out", c.out}, {"unknown model 'resnet51'", "lenet5"}, c.out);
   const std::string out = c.dir.path("y.safetensors");
   expect_failure(c.dir, {"forward", "lenet", "--weights", "w", "--inputs", "x", "--out", out},
                  {"unknown model 'lenet'", "(known: ", "lenet5"}, out);  // the list is sorted
