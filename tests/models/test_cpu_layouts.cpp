@@ -8,22 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "models/support.hpp"
+
 #include <cmath>
 #include <vector>
 
-namespace {
-
-double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    if (!std::isfinite(a[k]) || !std::isfinite(b[k])) return INFINITY;
-    diff = std::max(diff, double(std::abs(a[k] - b[k])));
-    scale = std::max(scale, double(std::abs(b[k])));
-  }
-  return scale > 0 ? diff / scale : diff;
-}
-
-}  // namespace
+using kiln::modeltest::max_relative_difference;
 
 TEST_CASE("the channels-innermost policy computes what the batch-innermost one does", "[models]") {
   const kiln::Network channels(kiln::find_model("widenet"), "cpu");
