@@ -162,8 +162,11 @@ void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, const Policy& 
 
 // Pass 0 claims the register-tiled sums; pass 1 everything else, so that a Func that is
 // both (a conv's d_out being the next conv's d_in0) gets its tiles.
+// `host`: where a conv's register tiles are stored — its own output, or in inference the
+// output of the batch norm that alone reads it (conv + batch norm fused: the tiles are
+// scaled and shifted on their way out, and the conv's own output is never stored).
 void schedule_node(const Node& node, Shape in_s, int index, const ModelView& model,
-                   NodeFuncs& f, const Policy& p, int pass) {
+                   NodeFuncs& f, Func host, const Policy& p, int pass) {
   auto has = [&](const char* role) { return f.has(role); };
   const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
   const bool training = has("d_weight");
@@ -172,7 +175,7 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
       if (pass == 0) {
         // The padded input is read by the forward sum and the weight gradient: copied
         // whole when both need it, else per output row.
-        conv_sum(f["out"], f["out_acc"], padded && !training ? f["padded"] : Func(),
+        conv_sum(host, f["out_acc"], padded && !training ? f["padded"] : Func(),
                  node.shape, in_s, p);
         if (!has("d_in0")) break;
         // The input gradient vectorizes over input channels: a copy of the weights with
@@ -253,10 +256,25 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
   // A few input channels (RGB) are read in place by the first layer's row copies.
   if (model.input_shape().is_flat() || model.input_shape().channels() >= 8)
     channels_major(lowered.nodes[0]["out"], model.input_shape(), p);
+  // Inference: a conv read only by a batch norm stores its tiles through it.
+  std::vector<int> readers(model.nodes.size(), 0), reader(model.nodes.size(), -1);
+  for (std::size_t i = 1; i < model.nodes.size(); ++i)
+    for (int k = 0; k < model.nodes[i].input_count(); ++k) {
+      ++readers[model.nodes[i].inputs[k]];
+      reader[model.nodes[i].inputs[k]] = int(i);
+    }
+  auto host_of = [&](std::size_t i) {
+    Func own = lowered.nodes[i].has("out") ? lowered.nodes[i]["out"] : Func();
+    const int j = reader[i];
+    const bool fused = entry == Entry::forward && model.nodes[i].op == Op::conv2d &&
+                       readers[i] == 1 && model.nodes[j].op == Op::batch_norm && !p.is_output(own);
+    return fused ? lowered.nodes[j]["out"] : own;
+  };
   for (int pass = 0; pass < 2; ++pass)
     for (std::size_t i = 1; i < model.nodes.size(); ++i) {
       const Node& node = model.nodes[i];
-      schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i], p, pass);
+      schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i],
+                    host_of(i), p, pass);
     }
   // Outputs that are an inlined op (a model ending in relu, the input's gradient through
   // one) or a sum of adjoints still want vectors.
