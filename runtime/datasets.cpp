@@ -1,6 +1,7 @@
 #include "runtime/datasets.hpp"
 
 #include "runtime/error.hpp"
+#include "runtime/shapes.hpp"
 
 namespace kiln {
 
@@ -11,7 +12,8 @@ std::string default_data_dir(std::string_view dataset) {
 std::pair<ImageSet, ImageSet> load_classification_data(std::string_view dataset,
                                                        const std::string& dir) {
   if (dataset == "mnist") return split(load_mnist(dir), 8000, 0);
-  fail("unknown data set '{}' (known: mnist)", dataset);
+  if (dataset == "shapes10") return split(shapes::make_shapes10(12'000, 0), 10'000, 0);
+  fail("unknown data set '{}' (known: mnist, shapes10)", dataset);
 }
 
 }  // namespace kiln

@@ -32,6 +32,12 @@ class SplitMix64 {
     return uint32_t(product >> 32);
   }
 
+  // Uniform between lo and hi: 24 random bits, every multiple of 2^-24 in [0, 1) equally
+  // likely, then scaled (rounding may give hi itself).
+  float uniform(float lo = 0.0f, float hi = 1.0f) {
+    return lo + (hi - lo) * (float(next() >> 40) * 0x1.0p-24f);
+  }
+
  private:
   uint64_t state_;
 };
