@@ -1,13 +1,13 @@
 // Times one generated conv layer's forward entry (bench/conv_layers.hpp) on random data:
 //   bench_conv_layer --layer conv3x3_56 --batch 8 [--calls 20] [--rounds 1]
-// prints one line per round: "kiln_ms <median of the calls>"; or, with --peak, the fp32
-// FMA throughput of 2 threads ("peak_gflops <x>"). Run by conv_layer.py, which times
+// prints one line per round, "kiln_ms <median of the calls>", then "kiln_peak_rss_mb
+// <VmHWM>"; or, with --peak, the fp32 FMA throughput of 2 threads ("peak_gflops <x>"). Run by conv_layer.py, which times
 // PyTorch in the same run and prints the ratios.
 #include "conv_layers.inc"
 #include "bench/conv_layers.hpp"
+#include "bench/measure.hpp"
 
 #include <HalideBuffer.h>
-#include <immintrin.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -29,29 +28,6 @@ struct Layer {
 };
 #define KILN_ROW(model, function) {#model, &function, &kiln::view_of<kiln::bench::model>},
 const Layer layers[] = {KILN_CONV_LAYERS(KILN_ROW)};
-
-// 12 independent FMA chains of 16 floats (two FMA units of 4 cycles' latency need 8).
-__attribute__((target("avx512f"))) float fma_loop(long iterations) {
-  __m512 acc[12];
-  for (int k = 0; k < 12; ++k) acc[k] = _mm512_set1_ps(float(k));
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  for (long i = 0; i < iterations; ++i)
-    for (int k = 0; k < 12; ++k) acc[k] = _mm512_fmadd_ps(acc[k], a, b);
-  float sum = 0;
-  for (int k = 0; k < 12; ++k) sum += _mm512_reduce_add_ps(acc[k]);
-  return sum;
-}
-
-double peak_gflops(int threads) {
-  const long iterations = 200'000'000;
-  std::vector<std::thread> pool;
-  std::vector<float> sink(threads);
-  const auto start = std::chrono::steady_clock::now();
-  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { sink[t] = fma_loop(iterations); });
-  for (auto& th : pool) th.join();
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return threads * iterations * 12.0 * 16 * 2 / s / 1e9 + 0 * sink[0];
-}
 
 // An NCHW (or [N, F]) buffer of per-sample shape s: Halide dims innermost first.
 Halide::Runtime::Buffer<float> batch_buffer(kiln::Shape s, int n) {
@@ -68,7 +44,7 @@ int main(int argc, char** argv) {
   int batch = 1, calls = 20, rounds = 1;
   for (int k = 1; k < argc; ++k) {
     if (!std::strcmp(argv[k], "--peak")) {
-      for (int r = 0; r < 3; ++r) std::printf("peak_gflops %.1f\n", peak_gflops(2));
+      for (int r = 0; r < 3; ++r) std::printf("peak_gflops %.1f\n", kiln::bench::peak_gflops(2));
       return 0;
     }
     if (k + 1 >= argc) break;
@@ -109,5 +85,6 @@ int main(int argc, char** argv) {
     std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
     std::printf("kiln_ms %.4f\n", ms[ms.size() / 2]);
   }
+  std::printf("kiln_peak_rss_mb %.0f\n", kiln::bench::peak_rss_mb());
   return 0;
 }

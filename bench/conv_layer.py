@@ -61,7 +61,8 @@ def torch_ms(n, c, h, o, k, s, p, channels_last, calls):
 def kiln_ms(binary, name, n, calls):
     out = subprocess.run([binary, "--layer", name, "--batch", str(n), "--calls", str(calls)],
                          check=True, capture_output=True, text=True).stdout
-    return float(out.split()[-1])
+    words = out.split()
+    return float(words[words.index("kiln_ms") + 1])
 
 
 def main():
