@@ -1,15 +1,14 @@
 """kiln's model zoo against torchvision: the same weights give the same logits.
 
-    /usr/bin/python3 tests/cli/torch_zoo.py path/to/kiln [--forward-only | --with-training]
+    /usr/bin/python3 tests/cli/torch_zoo.py path/to/kiln
 
 For resnet18, resnet50, alexnet and vgg16 (torchvision's own modules, random weights from
 a fixed seed, batch norm statistics drawn at random), the fixture writes the state_dict
 exactly as torch holds it (num_batches_tracked included); `kiln forward` must give
 torchvision's eval-mode logits (computed in float64) with max |kiln - torch| / max |torch|
 <= 1e-4. resnet20_cifar (a ResNet-20 built from torchvision's BasicBlock) is also checked
-in train mode through `kiln gradients` (with --with-training, when the build has the
-zoo's training entries): loss, every parameter gradient and the input gradient, batch
-norm using the batch's statistics. Then bad weights files: a missing
+in train mode through `kiln gradients`: loss, every parameter gradient and the input
+gradient, batch norm using the batch's statistics. Then bad weights files: a missing
 tensor and a wrongly shaped one must each give a one-line error naming the tensor (and
 both shapes). Exits 1 if anything is NOT OK or torch/torchvision cannot be imported.
 """
@@ -109,17 +108,16 @@ def check_bad_weights(kiln, workdir):
 
 
 def main():
-    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--forward-only"], ["--with-training"]):
-        sys.exit(f"usage: {sys.argv[0]} path/to/kiln [--forward-only | --with-training]")
+    if len(sys.argv) != 2:
+        sys.exit(f"usage: {sys.argv[0]} path/to/kiln")
     kiln = os.path.abspath(sys.argv[1])
-    training = sys.argv[2:] == ["--with-training"]
     import torchvision
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}; kiln {kiln}; "
           f"tolerance {TOLERANCE:g}")
     failures = 0
     with tempfile.TemporaryDirectory(prefix="kiln-torch-zoo-") as workdir:
         for name, seed, batch, trained in CASES:
-            failures += check(kiln, workdir, name, seed, batch, trained and training)
+            failures += check(kiln, workdir, name, seed, batch, trained)
         failures += check_bad_weights(kiln, workdir)
     print("all OK" if failures == 0 else f"{failures} NOT OK")
     return 1 if failures else 0
