@@ -51,6 +51,11 @@ void channels_major(Func f, Shape s, const Policy& p) {
   }
 }
 
+// A conv's weight count: KH x KW x C/G x O.
+long long conv_weights(const Node& node, Shape in_s) {
+  return (long long)node.kernel_w * node.kernel_h * (in_s.channels() / node.groups) * node.units;
+}
+
 // How many vectors of output channels by how many pixels one register tile holds: 12-16
 // accumulators (two FMA units of 4 cycles' latency need 8 chains; more hide the loads),
 // the pixel count dividing the row so that no tile is shifted back over its neighbour.
@@ -63,22 +68,34 @@ Tile tile_for(Shape s, int vec) {
 }
 
 // host(x, y, c, n) = acc(x, y, c, n), where acc sums over (kx, ky, channel) RVars (a
-// convolution or its input gradient). host is materialized channels-innermost in tiles of
-// output channels x pixels; acc lives in registers per tile, the reduction outside it
-// with the channel RVar innermost (stride 1 in both operands). `rows` (the padded input,
-// or the padded gradient) is copied per output row, where it stays in cache.
-void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, const Policy& p) {
+// convolution or its input gradient), reading `weights` floats of weights in all.
+// host is materialized channels-innermost in tiles of output channels x pixels; acc
+// lives in registers per tile, the reduction outside it with the channel RVar innermost
+// (stride 1 in both operands). `rows` (the padded input, or the padded gradient) is
+// copied per task, where it stays in cache.
+// Tasks are (row of the batch, tile of output channels) pairs. Rows inside tiles when
+// the weights outweigh the input: each tile's weights then stay in L2 while its rows
+// run, instead of every row streaming all of the weights (ResNet's layer3 and layer4,
+// where 2.4-9.4 MB of weights meet 14 or 7 rows per image); tiles inside rows
+// otherwise. Either way there are enough tasks to share out evenly at batch 1.
+void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long long weights,
+                    const Policy& p) {
   const auto& d = dims();
   const int vec = width_for(s.channels(), p);
   const Tile t = tile_for(s, vec);
-  Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row");
+  const int tiles = (s.channels() + t.vectors * vec - 1) / (t.vectors * vec);
+  const bool rows_inside = weights * s.height() > in_s.elements() * tiles;
+  Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row"), task("task");
   host.compute_root()
       .reorder_storage(d.c, d.x, d.y, d.n)
       .split(d.c, ct, cv, t.vectors * vec).split(d.x, xo, xi, t.pixels)
       .split(cv, cvo, cvi, vec)
       .reorder(cvi, cvo, xi, xo, ct, d.y, d.n)
       .vectorize(cvi).unroll(cvo).unroll(xi)
-      .fuse(d.y, d.n, row).parallel(row);
+      .fuse(d.y, d.n, row);
+  if (rows_inside) host.reorder(row, ct).fuse(row, ct, task);
+  else host.fuse(ct, row, task);
+  host.parallel(task);
   acc.compute_at(host, xo).reorder_storage(d.c, d.x, d.y, d.n);
   acc.split(d.c, cvo, cvi, vec).vectorize(cvi).unroll(cvo).unroll(d.x);
   Stage update = acc.update();
@@ -88,7 +105,7 @@ void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, const P
   order.insert(order.end(), {d.y, d.n});
   update.split(d.c, cvo, cvi, vec).reorder(order).vectorize(cvi).unroll(cvo).unroll(d.x);
   if (rows.defined()) {
-    rows.compute_at(host, row).reorder_storage(d.c, d.x, d.y, d.n)
+    rows.compute_at(host, task).reorder_storage(d.c, d.x, d.y, d.n)
         .vectorize(d.c, width_for(in_s.channels(), p));
   }
 }
@@ -101,26 +118,76 @@ Func callee(const Func& f, const std::string& name) {
   return it == calls.end() ? Func() : Func(it->second);
 }
 
+// Output rows per chunk of a weight gradient's pixel reduction: a chunk's output gradient
+// and input rows (channels innermost) fit in 256 KB, so they stay in L2 while every
+// (tap, input channel tile, output channel tile) pass runs over them. 0: no chunks,
+// where one image fits already, or where the chunks' partial sums (a copy of the
+// weights each) would outweigh twice the image's activations (ResNet-18's layer3 and
+// layer4: 264 MB of partial sums and 12 % of a training step, measured).
+int chunk_rows(const Node& node, Shape in_s) {
+  constexpr long budget = 256 << 10;
+  const Shape s = node.shape;
+  const long per_row = 4L * (long(s.width()) * s.channels() +
+                             long(in_s.width()) * in_s.channels() * node.stride_h);
+  if (per_row * s.height() <= budget) return 0;
+  int rows = 1;
+  for (int r = 1; r <= s.height(); ++r)
+    if (s.height() % r == 0 && per_row * r <= budget) rows = r;
+  const long long weights = conv_weights(node, in_s);
+  const long long activations = s.elements() + in_s.elements();
+  return weights * (s.height() / rows) <= 2 * activations ? rows : 0;
+}
+
 // d_weight(kx, ky, ci, co) = sum over pixels and batch: per tile of up to 64 output
 // channels (vectors) x 4 input channels at one tap, 16 accumulators stay in registers
-// while the pixels and the batch run; each gradient vector loaded serves 4 of them.
+// while the pixels run; each gradient vector loaded serves 4 of them. Where an image's
+// activations do not fit in L2, every pass over them would stream them from memory
+// again (9 taps x C/4 passes): the reduction is then cut into chunks of rows of one
+// image (rfactor), each chunk's partial sums computed in parallel with its rows in L2,
+// and the chunks' sums added at the end.
 void weight_gradient(Func f, const Node& node, Shape in_s, const Policy& p) {
-  const std::vector<Var> a = f.args();  // kx, ky, ci, co
-  const Var kx = a[0], ky = a[1], ci = a[2], co = a[3];
   const int vec = width_for(node.units, p), C = in_s.channels();
   const int co_tile = std::min(4, std::max(1, node.units / vec)) * vec, ci_tile = std::min(4, C);
-  Var coo("coo"), cov("cov"), cvo("cvo"), cvi("cvi"), cio("cio"), cii("cii");
-  Func tile = f.in();
-  tile.compute_root().reorder_storage(co, ci, kx, ky)
+  const int rows = chunk_rows(node, in_s);
+  Func sum = f;  // the Func whose update runs over the pixels
+  std::vector<RVar> pixels = rvars_of(f.update());  // x, y, n of the output
+  if (rows > 0) {
+    const std::vector<RVar> r = pixels;
+    RVar ryo("ryo"), ryi("ryi");
+    Var u("u"), v("v");
+    f.update().split(r[1], ryo, ryi, rows);
+    sum = f.update().rfactor({{ryo, u}, {r[2], v}});
+    pixels = {r[0], ryi};  // what sum's update runs over
+    const std::vector<Var> a = f.args();  // kx, ky, ci, co
+    Var coo("coo"), coi("coi"), t("t"), t2("t2");
+    f.compute_root().reorder_storage(a[3], a[2], a[0], a[1]).vectorize(a[3], vec);
+    // f's update now runs over the chunks: the RVars handed to rfactor (the schedule's
+    // own names for them are qualified, which reorder does not take).
+    const std::vector<VarOrRVar> order{coi, ryo, r[2], coo, a[2], a[0], a[1]};
+    f.update().split(a[3], coo, coi, vec).reorder(order).vectorize(coi)
+        .fuse(a[2], a[0], t).fuse(t, a[1], t2).parallel(t2);
+  }
+  const std::vector<Var> a = sum.args();  // kx, ky, ci, co (, u, v)
+  const Var kx = a[0], ky = a[1], ci = a[2], co = a[3];
+  std::vector<Var> storage{co, ci, kx, ky}, chunks(a.begin() + 4, a.end());
+  storage.insert(storage.end(), chunks.begin(), chunks.end());
+  Var coo("coo"), cov("cov"), cvo("cvo"), cvi("cvi"), cio("cio"), cii("cii"), uv("uv");
+  Func tile = sum.in();
+  std::vector<VarOrRVar> tile_order{cvi, cvo, cii, coo, kx, ky, cio};
+  tile_order.insert(tile_order.end(), chunks.begin(), chunks.end());
+  tile.compute_root().reorder_storage(storage)
       .split(co, coo, cov, co_tile).split(ci, cio, cii, ci_tile).split(cov, cvo, cvi, vec)
-      .reorder(cvi, cvo, cii, coo, kx, ky, cio).vectorize(cvi).unroll(cvo).unroll(cii);
-  if (C / ci_tile >= 2) tile.parallel(cio); else tile.parallel(ky);
-  f.compute_at(tile, coo).reorder_storage(co, ci, kx, ky);
-  f.split(co, cvo, cvi, vec).vectorize(cvi).unroll(cvo).unroll(ci);
-  Stage update = f.update();
+      .reorder(tile_order).vectorize(cvi).unroll(cvo).unroll(cii);
+  if (!chunks.empty()) tile.fuse(chunks[0], chunks[1], uv).parallel(uv);
+  else if (C / ci_tile >= 2) tile.parallel(cio);
+  else tile.parallel(ky);
+  sum.compute_at(tile, coo).reorder_storage(storage);
+  sum.split(co, cvo, cvi, vec).vectorize(cvi).unroll(cvo).unroll(ci);
+  Stage update = sum.update();
   std::vector<VarOrRVar> order{cvi, cvo, ci};
-  for (const RVar& rv : rvars_of(update)) order.push_back(rv);
+  order.insert(order.end(), pixels.begin(), pixels.end());
   order.insert(order.end(), {kx, ky});
+  order.insert(order.end(), chunks.begin(), chunks.end());
   update.split(co, cvo, cvi, vec).reorder(order).vectorize(cvi).unroll(cvo).unroll(ci);
 }
 
@@ -149,14 +216,15 @@ void features_in_registers(Func out, Func acc, Shape s, const Policy& p) {
 
 // A conv's output (or input gradient) in register tiles; an entry's output buffer is in
 // PyTorch's order, so there the tiles go to a channels-innermost copy first.
-void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, const Policy& p) {
+void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weights,
+              const Policy& p) {
   if (!p.claim(out)) return;
   if (p.is_output(out)) {
-    register_tiles(acc.in(out), acc, rows, s, in_s, p);
+    register_tiles(acc.in(out), acc, rows, s, in_s, weights, p);
     p.scheduled.erase(out.name());
     channels_major(out, s, p);
   } else {
-    register_tiles(out, acc, rows, s, in_s, p);
+    register_tiles(out, acc, rows, s, in_s, weights, p);
   }
 }
 
@@ -173,20 +241,23 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
   switch (node.op) {
     case Op::conv2d:
       if (pass == 0) {
+        const long long weights = conv_weights(node, in_s);
         // The padded input is read by the forward sum and the weight gradient: copied
-        // whole when both need it, else per output row.
+        // whole when both need it, else per task of register tiles.
         conv_sum(host, f["out_acc"], padded && !training ? f["padded"] : Func(),
-                 node.shape, in_s, p);
+                 node.shape, in_s, weights, p);
         if (!has("d_in0")) break;
         // The input gradient vectorizes over input channels: a copy of the weights with
         // those innermost (w is stored output channels innermost).
         if (Func w = callee(f["d_in0_acc"], gen::func_name(model.parameters_of(index)[0].name));
             w.defined()) {
           const std::vector<Var> a = w.args();
+          // Loops in the copy's storage order, tasks of 16 output channels.
           w.in(f["d_in0_acc"]).compute_root().reorder_storage(a[2], a[3], a[0], a[1])
-              .vectorize(a[2], width_for(in_s.channels(), p));
+              .reorder(a[2], a[3], a[0], a[1]).vectorize(a[2], width_for(in_s.channels(), p))
+              .parallel(a[3], 16, TailStrategy::GuardWithIf);
         }
-        conv_sum(f["d_in0"], f["d_in0_acc"], f["d_out_upsampled"], in_s, node.shape, p);
+        conv_sum(f["d_in0"], f["d_in0_acc"], f["d_out_upsampled"], in_s, node.shape, weights, p);
       } else if (training) {
         if (padded) channels_major(f["padded"], in_s, p);
         // The gradient reaching the conv is read by three sums: computed once.
@@ -276,6 +347,14 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
       schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i],
                     host_of(i), p, pass);
     }
+  // A value several layers read (a residual block's output: the next block's convs and
+  // its shortcut) is stored once. Inlined, every reader would recompute it, inside the
+  // conv sums once per tile of output channels, and through a chain of identity
+  // shortcuts the whole stage's adds (measured: ResNet-50's first 1x1 conv of layer4 took
+  // 7 ms for 0.2 GFLOP with its input inlined).
+  for (std::size_t i = 1; i < model.nodes.size(); ++i)
+    if (readers[i] >= 2 && lowered.nodes[i].has("out"))
+      channels_major(lowered.nodes[i]["out"], model.nodes[i].shape, p);
   // Outputs that are an inlined op (a model ending in relu, the input's gradient through
   // one) or a sum of adjoints still want vectors.
   const Shape out_shape = entry == Entry::forward ? model.output_shape() : model.input_shape();
