@@ -10,8 +10,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -44,19 +42,14 @@ int run(int argc, char** argv) {
   const bool training = entry == "train_step";
   std::vector<float> m(training ? params.size() : 0), v(training ? params.size() : 0);
   const kiln::HyperParameters hyper = kiln::defaults_for(kiln::Optimizer::momentum, 1e-4f);
-  std::vector<double> ms;
-  for (int c = 0; c < calls + 2; ++c) {
-    const auto start = std::chrono::steady_clock::now();
+  const double ms = kiln::bench::median_ms(2, calls, [&](int k) {
     if (training)
       net.train_step(params.data(), m.data(), v.data(), params.buffers(), input.data(),
-                     labels.data(), batch, uint32_t(c), hyper);
+                     labels.data(), batch, uint32_t(k), hyper);
     else
       net.forward(params.data(), params.buffers(), input.data(), batch, output.data());
-    const auto end = std::chrono::steady_clock::now();
-    if (c >= 2) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-  }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  fmt::print("kiln_ms {:.3f}\n", ms[ms.size() / 2]);
+  });
+  fmt::print("kiln_ms {:.3f}\n", ms);
   fmt::print("kiln_peak_rss_mb {:.0f}\n", kiln::bench::peak_rss_mb());
   return 0;
 }

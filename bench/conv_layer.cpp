@@ -10,8 +10,6 @@
 #include <HalideBuffer.h>
 #include <malloc.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,15 +73,13 @@ int main(int argc, char** argv) {
   params.for_each_value([&](float& v) { v = 0.1f * next(); });
   input.for_each_value([&](float& v) { v = next(); });
   for (int r = 0; r < rounds; ++r) {
-    std::vector<double> ms;
-    for (int c = 0; c < calls + 3; ++c) {
-      const auto start = std::chrono::steady_clock::now();
-      if (layer->forward(params.raw_buffer(), buffers.raw_buffer(), input.raw_buffer(), output.raw_buffer()) != 0) return 1;
-      const auto end = std::chrono::steady_clock::now();
-      if (c >= 3) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    }
-    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-    std::printf("kiln_ms %.4f\n", ms[ms.size() / 2]);
+    bool failed = false;
+    const double ms = kiln::bench::median_ms(3, calls, [&](int) {
+      failed |= layer->forward(params.raw_buffer(), buffers.raw_buffer(), input.raw_buffer(),
+                               output.raw_buffer()) != 0;
+    });
+    if (failed) return 1;
+    std::printf("kiln_ms %.4f\n", ms);
   }
   std::printf("kiln_peak_rss_mb %.0f\n", kiln::bench::peak_rss_mb());
   return 0;

@@ -2,13 +2,12 @@
 //   bench_lenet5_train_step [--batch 64] [--steps 200] [--rounds 1]
 // prints one line per round: "kiln_ms_per_step <median>". Run by lenet5_train_step.py,
 // which times PyTorch in the same run and prints the ratio.
+#include "bench/measure.hpp"
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -30,16 +29,11 @@ int main(int argc, char** argv) {
   for (int k = 0; k < batch; ++k) labels[k] = k % 10;
   kiln::HyperParameters h = kiln::defaults_for(kiln::Optimizer::momentum, 0.01f);
   for (int r = 0; r < rounds; ++r) {
-    std::vector<double> ms;
-    for (int s = 0; s < steps + 20; ++s) {
-      const auto start = std::chrono::steady_clock::now();
+    const double ms = kiln::bench::median_ms(20, steps, [&](int) {
       net.train_step(params.data(), m.data(), v.data(), params.buffers(), images.data(), labels.data(),
                      batch, 0, h);
-      const auto end = std::chrono::steady_clock::now();
-      if (s >= 20) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    }
-    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-    fmt::print("kiln_ms_per_step {:.4f}\n", ms[ms.size() / 2]);
+    });
+    fmt::print("kiln_ms_per_step {:.4f}\n", ms);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -33,6 +34,21 @@ inline double peak_gflops(int threads) {
   for (auto& th : pool) th.join();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return threads * iterations * 12.0 * 16 * 2 / s / 1e9 + 0 * sink[0];
+}
+
+// The median wall time of `calls` calls of call(k), in ms, after `warmup` untimed ones
+// (k counts all calls from 0).
+template <class Call>
+double median_ms(int warmup, int calls, Call call) {
+  std::vector<double> ms;
+  for (int k = 0; k < warmup + calls; ++k) {
+    const auto start = std::chrono::steady_clock::now();
+    call(k);
+    const auto end = std::chrono::steady_clock::now();
+    if (k >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+  return ms[ms.size() / 2];
 }
 
 // The process's peak resident set (VmHWM), in MiB.

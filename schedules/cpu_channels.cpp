@@ -6,10 +6,8 @@
 // broadcast input value 2-4 vectors. Loops over the batch are exact (no lanes, no
 // rounding): batch 1 costs an eighth of batch 8. Flat layers vectorize over features.
 //
-// Measured (bench/conv_layer.py, 2 cores AVX-512, busy machine, 2026-11-28; table in
-// bench/RESULTS.md): 3x3 64->64 at 56x56, N=8: 16.6 ms (111 GFLOP/s), 1.24x oneDNN's
-// best in the same run; at batch 1 the ResNet layers ran 83-176 GFLOP/s, 0.3-0.75x
-// oneDNN's channels_last.
+// Where its rules came from: schedules/README.md; measurements in bench/RESULTS.md
+// (bench/conv_layer.py for single layers, bench/cnn_zoo.py for whole nets).
 #include "schedules/cpu_common.hpp"
 
 #include <Halide.h>
