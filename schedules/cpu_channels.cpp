@@ -70,20 +70,20 @@ Tile tile_for(Shape s, int vec) {
 // host is materialized channels-innermost in tiles of output channels x pixels; acc
 // lives in registers per tile, the reduction outside it with the channel RVar innermost
 // (stride 1 in both operands). `rows` (the padded input, or the padded gradient) is
-// copied per task, where it stays in cache.
-// Tasks are (row of the batch, tile of output channels) pairs. Rows inside tiles when
-// the weights outweigh the input: each tile's weights then stay in L2 while its rows
-// run, instead of every row streaming all of the weights (ResNet's layer3 and layer4,
-// where 2.4-9.4 MB of weights meet 14 or 7 rows per image); tiles inside rows
-// otherwise. Either way there are enough tasks to share out evenly at batch 1.
+// copied per row, where it stays in cache.
+// Rows inside tiles of output channels when the weights outweigh the input and there are
+// 8 tiles or more: the tasks are tiles, whose weights stay in L2 while their rows run,
+// instead of every row streaming all of the weights (ResNet's layer3 and layer4, where
+// 2.4-9.4 MB of weights meet 14 or 7 rows per image, and 7 rows split badly over 2
+// threads). Otherwise the tasks are rows, tiles inside.
 void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long long weights,
                     const Policy& p) {
   const auto& d = dims();
   const int vec = width_for(s.channels(), p);
   const Tile t = tile_for(s, vec);
   const int tiles = (s.channels() + t.vectors * vec - 1) / (t.vectors * vec);
-  const bool rows_inside = weights * s.height() > in_s.elements() * tiles;
-  Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row"), task("task");
+  const bool rows_inside = tiles >= 8 && weights * s.height() > in_s.elements() * tiles;
+  Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row");
   host.compute_root()
       .reorder_storage(d.c, d.x, d.y, d.n)
       .split(d.c, ct, cv, t.vectors * vec).split(d.x, xo, xi, t.pixels)
@@ -91,9 +91,10 @@ void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long lo
       .reorder(cvi, cvo, xi, xo, ct, d.y, d.n)
       .vectorize(cvi).unroll(cvo).unroll(xi)
       .fuse(d.y, d.n, row);
-  if (rows_inside) host.reorder(row, ct).fuse(row, ct, task);
-  else host.fuse(ct, row, task);
-  host.parallel(task);
+  // Not one loop over (row, tile) pairs: bounds inference through a second fusion gave
+  // up on the accumulators' extent (heap-allocated per tile, measured).
+  if (rows_inside) host.reorder(row, ct).parallel(ct);
+  else host.parallel(row);
   acc.compute_at(host, xo).reorder_storage(d.c, d.x, d.y, d.n);
   acc.split(d.c, cvo, cvi, vec).vectorize(cvi).unroll(cvo).unroll(d.x);
   Stage update = acc.update();
@@ -103,7 +104,7 @@ void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long lo
   order.insert(order.end(), {d.y, d.n});
   update.split(d.c, cvo, cvi, vec).reorder(order).vectorize(cvi).unroll(cvo).unroll(d.x);
   if (rows.defined()) {
-    rows.compute_at(host, task).reorder_storage(d.c, d.x, d.y, d.n)
+    rows.compute_at(host, row).reorder_storage(d.c, d.x, d.y, d.n)
         .vectorize(d.c, width_for(in_s.channels(), p));
   }
 }
