@@ -13,7 +13,9 @@ Each round runs kiln's side (bench_conv_layer or bench_cnn_zoo) and PyTorch's si
 script with --torch-worker) as separate processes, so that each reports its own peak
 resident memory. PyTorch: Debian's python3-torch and torchvision, 2 threads, oneDNN,
 OPENBLAS_CORETYPE=SkylakeX, inference under torch.inference_mode() in eval mode, timed in
-NCHW and in channels_last; its better format counts. Each side is reported at its best
+NCHW and in channels_last; its better format counts. kiln's networks take NCHW; its conv
+row's one-conv entry is built channels-last in and out (IO_LAYOUT nhwc), as PyTorch's
+channels_last tensors. Each side is reported at its best
 round (a shared machine only ever slows a round down), and the ratio PyTorch / kiln
 (> 1: kiln is faster) is taken between the bests. GFLOP/s count a multiply-add as 2;
 a training step counts 3 x the forward's multiply-adds (forward, input gradients, weight

@@ -27,12 +27,10 @@ struct Layer {
 #define KILN_ROW(model, function) {#model, &function, &kiln::view_of<kiln::bench::model>},
 const Layer layers[] = {KILN_CONV_LAYERS(KILN_ROW)};
 
-// An NCHW (or [N, F]) buffer of per-sample shape s: Halide dims innermost first.
+// A channels-last batch of per-sample image shape s (Halide dims c, x, y, n), as the
+// layers' forward entries take and return (IO_LAYOUT nhwc, bench/CMakeLists.txt).
 Halide::Runtime::Buffer<float> batch_buffer(kiln::Shape s, int n) {
-  std::vector<int> extents;
-  for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
-  extents.push_back(n);
-  return Halide::Runtime::Buffer<float>(extents);
+  return Halide::Runtime::Buffer<float>(s.channels(), s.width(), s.height(), n);
 }
 
 }  // namespace

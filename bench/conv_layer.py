@@ -6,7 +6,7 @@
 
 Needs a build configured with -DKILN_BENCH_CONV_LAYERS=ON. For each layer, alternates
 rounds of kiln (a separate process timing the AOT forward entry of a one-conv model,
-NCHW in and out, bench/conv_layers.hpp) and PyTorch (2 threads, oneDNN, once with NCHW
+channels-last in and out, bench/conv_layers.hpp) and PyTorch (2 threads, oneDNN, once with NCHW
 tensors and once channels_last; its better format counts). Each side is reported at its
 best round, since on a shared machine a round is only ever slowed down; the ratio
 PyTorch / kiln (> 1: kiln is faster) is taken between the two bests. The peak is

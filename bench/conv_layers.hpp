@@ -1,8 +1,9 @@
 // One model per convolution the conv-layer benchmark times (bench/conv_layer.py): each is
 // a single conv2d, so its generated forward entry is that layer through the real
 // generators and the hand CPU policy the rule picks (channels innermost for all of them).
-// Input and output are NCHW buffers, as for every kiln entry: the transposes to and
-// from channels-innermost are part of the timed call.
+// Built with IO_LAYOUT nhwc (bench/CMakeLists.txt): input and output are channels-last
+// buffers, as PyTorch's channels_last tensors, so no transposes are timed; the tiles
+// write straight into the output.
 #pragma once
 #include "dsl/kiln.hpp"
 

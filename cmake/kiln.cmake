@@ -1,6 +1,6 @@
 # kiln_add_model(NAME HEADER <models/x.hpp> SYMBOL <c++ name> [RECIPE <c++ name>] [SCHEDULER hand|Adams2019|Mullapudi2016|Li2018]
 #                [ENTRIES forward gradients train_step] [TARGETS host ...] [BATCH_ESTIMATE 64]
-#                [CPU_LAYOUT auto|batch|channels])
+#                [CPU_LAYOUT auto|batch|channels] [IO_LAYOUT nchw|nhwc])
 #
 # At build time, runs the model's generator and builds one AOT static library per
 # (entry, target), named <NAME>_<entry>_<target> with the same C function name
@@ -8,7 +8,9 @@
 # source, which tells the runtime's model registry about each library, is added to the
 # global KILN_MODEL_REGISTRATIONS property; models/CMakeLists.txt links them all into
 # the kiln_models object library. CPU_LAYOUT picks the hand CPU policy (default auto:
-# the rule in schedules/README.md).
+# the rule in schedules/README.md). IO_LAYOUT nhwc builds a forward entry that takes and
+# returns channels-last images (callers holding such data; bench/conv_layer.cpp); such a
+# model is not registered, since kiln's runtime passes NCHW.
 set(KILN_SCHEDULER "hand" CACHE STRING "Default scheduler: hand, Adams2019, Mullapudi2016 or Li2018")
 set(KILN_REGISTRATION_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/registration.cpp.in)
 set(KILN_GENERATOR_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/generator.cpp.in)
@@ -19,7 +21,7 @@ function(kiln_target_suffix target out)
 endfunction()
 
 function(kiln_add_model NAME)
-  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;RECIPE;SCHEDULER;BATCH_ESTIMATE;CPU_LAYOUT" "ENTRIES;TARGETS" ${ARGN})
+  cmake_parse_arguments(ARG "" "HEADER;SYMBOL;RECIPE;SCHEDULER;BATCH_ESTIMATE;CPU_LAYOUT;IO_LAYOUT" "ENTRIES;TARGETS" ${ARGN})
   if(NOT ARG_ENTRIES)
     set(ARG_ENTRIES forward gradients train_step)
   endif()
@@ -34,6 +36,9 @@ function(kiln_add_model NAME)
   endif()
   if(NOT ARG_CPU_LAYOUT)
     set(ARG_CPU_LAYOUT auto)
+  endif()
+  if(NOT ARG_IO_LAYOUT)
+    set(ARG_IO_LAYOUT nchw)
   endif()
 
   set(MODEL_NAME ${NAME})
@@ -67,6 +72,7 @@ function(kiln_add_model NAME)
       add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}_${entry}
                          TARGETS ${target} ${use_runtime} ${autoscheduler}
                          PARAMS batch_estimate=${ARG_BATCH_ESTIMATE} cpu_layout=${ARG_CPU_LAYOUT}
+                                io_layout=${ARG_IO_LAYOUT}
                          STMT_HTML ${lib}_stmt)
       if(NOT runtime)
         set(runtime ${lib}.runtime)
@@ -85,7 +91,9 @@ function(kiln_add_model NAME)
 
   set(MODEL_INCLUDES "${includes}")
   set(MODEL_ENTRIES "${entries}")
-  configure_file(${KILN_REGISTRATION_TEMPLATE} ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp @ONLY)
-  set_property(GLOBAL APPEND PROPERTY KILN_MODEL_REGISTRATIONS ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp)
-  set_property(GLOBAL APPEND PROPERTY KILN_MODEL_LIBRARIES ${libraries})
+  if(ARG_IO_LAYOUT STREQUAL "nchw")
+    configure_file(${KILN_REGISTRATION_TEMPLATE} ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp @ONLY)
+    set_property(GLOBAL APPEND PROPERTY KILN_MODEL_REGISTRATIONS ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp)
+    set_property(GLOBAL APPEND PROPERTY KILN_MODEL_LIBRARIES ${libraries})
+  endif()
 endfunction()

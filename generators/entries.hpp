@@ -18,6 +18,10 @@
 #include "generators/optimizer.hpp"
 #include "schedules/schedule.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
 namespace kiln::gen {
 
 using ViewFn = ModelView (*)();
@@ -33,6 +37,17 @@ struct EntryBase : Halide::Generator<Self> {
   // The hand CPU policy: "batch" (cpu_simd), "channels" (cpu_channels) or "auto" (the
   // rule in schedules/README.md).
   GeneratorParam<std::string> cpu_layout{"cpu_layout", "auto"};
+  // The memory order of the forward entry's input and output images: "nchw" (PyTorch's
+  // default, every entry) or "nhwc" (channels_last, forward only: for callers that hold
+  // channels-last data, such as bench/conv_layer.cpp).
+  GeneratorParam<std::string> io_layout{"io_layout", "nchw"};
+
+  bool channels_last_io(bool forward) const {
+    const std::string v = io_layout.value();
+    if (v != "nchw" && v != "nhwc") throw std::invalid_argument("io_layout: '" + v + "' is neither nchw nor nhwc");
+    if (v == "nhwc" && !forward) throw std::invalid_argument("io_layout nhwc: only the forward entry has it");
+    return v == "nhwc";
+  }
 
   static ModelView model() { return View(); }
   // The flat buffer of buffers has at least one element, so that every model's entries
@@ -42,16 +57,21 @@ struct EntryBase : Halide::Generator<Self> {
   static int input_dims() { return model().input_shape().rank + 1; }
   static int output_dims() { return model().output_shape().rank + 1; }
 
-  void estimate_batch_input(Input<Halide::Buffer<float>>& input) {
+  // Estimates for a batch of input_shape() (channels-last: C, W, H first).
+  void estimate_batch_input(Input<Halide::Buffer<float>>& input, bool channels_last = false) {
     const Shape s = model().input_shape();
     std::vector<int> extents;
     for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
+    if (channels_last && s.is_image()) std::rotate(extents.begin(), extents.begin() + 2, extents.end());
     for (int d = 0; d < int(extents.size()); ++d) input.dim(d).set_estimate(0, extents[d]);
     input.dim(s.rank).set_estimate(0, batch_estimate);
   }
-  void estimate_output(Output<Halide::Buffer<float>>& out) {
+  void estimate_output(Output<Halide::Buffer<float>>& out, bool channels_last = false) {
     const Shape s = model().output_shape();
-    for (int d = 0; d < s.rank; ++d) out.dim(d).set_estimate(0, s[s.rank - 1 - d]);
+    std::vector<int> extents;
+    for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
+    if (channels_last && s.is_image()) std::rotate(extents.begin(), extents.begin() + 2, extents.end());
+    for (int d = 0; d < s.rank; ++d) out.dim(d).set_estimate(0, extents[d]);
     out.dim(s.rank).set_estimate(0, batch_estimate);
   }
   void schedule_entry(LoweredModel& lowered, schedules::Entry entry,
@@ -71,16 +91,18 @@ struct Forward : EntryBase<Forward<View>, View> {
   typename B::template Output<Halide::Buffer<float>> output{"output", B::output_dims()};
 
   void generate() {
+    const bool channels_last = B::channels_last_io(true);
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     Halide::Func no_labels("no_labels");
     no_labels(dims().n) = 0;
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, no_labels, batch, 0}, false);
-    output = m.output;
+    const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
+    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0}, false);
+    output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;
     params.dim(0).set_estimate(0, int(B::model().parameter_count));
     B::estimate_flat(buffers, B::buffer_floats());
-    B::estimate_batch_input(input);
-    B::estimate_output(output);
-    B::schedule_entry(m, schedules::Entry::forward, {{output}, {}, {}});
+    B::estimate_batch_input(input, channels_last);
+    B::estimate_output(output, channels_last);
+    B::schedule_entry(m, schedules::Entry::forward, {{output}, {}, {}, channels_last});
   }
 };
 
@@ -97,6 +119,7 @@ struct Gradients : EntryBase<Gradients<View>, View> {
   typename B::template Output<Halide::Buffer<float>> grad_input{"grad_input", B::input_dims()};
 
   void generate() {
+    B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed}, true);
     B::estimate_flat(buffers, B::buffer_floats());
@@ -138,6 +161,7 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
   typename B::template Output<Halide::Buffer<float>> buffers_out{"buffers_out", 1};
 
   void generate() {
+    B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed}, true);
     loss = m.loss;

@@ -100,4 +100,20 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   return m;
 }
 
+Func nchw_view(const Func& input, Shape s) {
+  if (!s.is_image()) return input;
+  const auto& d = dims();
+  Func view("input_nchw_view");
+  view(d.x, d.y, d.c, d.n) = input(d.c, d.x, d.y, d.n);
+  return view;
+}
+
+Func channels_last(const Func& out, Shape s) {
+  if (!s.is_image()) return out;
+  const auto& d = dims();
+  Func view("output_channels_last");
+  view(d.c, d.x, d.y, d.n) = out(d.x, d.y, d.c, d.n);
+  return view;
+}
+
 }  // namespace kiln::gen

@@ -28,4 +28,11 @@ struct ModelInputs {
 // new buffers; inference only the forward pass, with running statistics.
 LoweredModel lower_model(const ModelView& model, const ModelInputs& in, bool training);
 
+// Channels-last forward entries: the input batch and the output, where they are images,
+// in PyTorch's channels_last memory order (Halide dims c, x, y, n); flat ones as they
+// are. `input` as the (x, y, c, n) Func lower_model reads:
+Func nchw_view(const Func& input, Shape s);
+// and the model's (x, y, c, n) output as a (c, x, y, n) Func:
+Func channels_last(const Func& out, Shape s);
+
 }  // namespace kiln::gen

@@ -37,12 +37,13 @@ void channels_major(Func f, Shape s, const Policy& p) {
   const auto& d = dims();
   Var row("row");
   f.compute_root();
-  if (s.is_image() && p.is_output(f)) {
+  if (s.is_image() && p.is_output(f) && !p.channels_last) {
     // One task per row of every channel (not a parallel loop per channel).
     f.reorder(d.x, d.c, d.y, d.n).vectorize(d.x, width_for(s.width(), p), TailStrategy::GuardWithIf)
         .fuse(d.y, d.n, row).parallel(row);
   } else if (s.is_image()) {
-    f.reorder_storage(d.c, d.x, d.y, d.n).reorder(d.c, d.x, d.y, d.n)
+    if (!p.is_output(f)) f.reorder_storage(d.c, d.x, d.y, d.n);  // an output's is its buffer's
+    f.reorder(d.c, d.x, d.y, d.n)
         .vectorize(d.c, width_for(s.channels(), p)).fuse(d.y, d.n, row).parallel(row);
   } else {
     f.vectorize(d.i, width_for(s[0], p)).parallel(d.n);
@@ -84,9 +85,9 @@ void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long lo
   const int tiles = (s.channels() + t.vectors * vec - 1) / (t.vectors * vec);
   const bool rows_inside = tiles >= 8 && weights * s.height() > in_s.elements() * tiles;
   Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row");
-  host.compute_root()
-      .reorder_storage(d.c, d.x, d.y, d.n)
-      .split(d.c, ct, cv, t.vectors * vec).split(d.x, xo, xi, t.pixels)
+  host.compute_root();
+  if (!p.is_output(host)) host.reorder_storage(d.c, d.x, d.y, d.n);  // else channels-last
+  host.split(d.c, ct, cv, t.vectors * vec).split(d.x, xo, xi, t.pixels)
       .split(cv, cvo, cvi, vec)
       .reorder(cvi, cvo, xi, xo, ct, d.y, d.n)
       .vectorize(cvi).unroll(cvo).unroll(xi)
@@ -218,11 +219,12 @@ void features_in_registers(Func out, Func acc, Shape s, const Policy& p) {
 void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weights,
               const Policy& p) {
   if (!p.claim(out)) return;
-  if (p.is_output(out)) {
+  if (p.is_output(out) && !p.channels_last) {
     register_tiles(acc.in(out), acc, rows, s, in_s, weights, p);
     p.scheduled.erase(out.name());
     channels_major(out, s, p);
   } else {
+    p.bound_output(out, s);  // a channels-last output: the tiles go straight into it
     register_tiles(out, acc, rows, s, in_s, weights, p);
   }
 }
@@ -321,11 +323,13 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
 
 void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                   const EntryOutputs& outputs, const Target& target) {
-  Policy p{target.natural_vector_size<float>(), {}, {}};
+  Policy p{target.natural_vector_size<float>(), {}, outputs.channels_last, {}};
   for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
-  // A few input channels (RGB) are read in place by the first layer's row copies.
-  if (model.input_shape().is_flat() || model.input_shape().channels() >= 8)
-    channels_major(lowered.nodes[0]["out"], model.input_shape(), p);
+  // A few input channels (RGB) are read in place by the first layer's row copies, and
+  // so is a channels-last input.
+  const Shape in_s = model.input_shape();
+  if (in_s.is_flat() || (in_s.channels() >= 8 && !p.channels_last))
+    channels_major(lowered.nodes[0]["out"], in_s, p);
   // Inference: a conv read only by a batch norm stores its tiles through it.
   std::vector<int> readers(model.nodes.size(), 0), reader(model.nodes.size(), -1);
   for (std::size_t i = 1; i < model.nodes.size(); ++i)
@@ -334,6 +338,10 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
       reader[model.nodes[i].inputs[k]] = int(i);
     }
   auto host_of = [&](std::size_t i) {
+    // A channels-last output is written by the output node's tiles themselves.
+    if (p.channels_last && entry == Entry::forward && int(i) == model.output_node &&
+        model.output_shape().is_image())
+      return outputs.outputs[0];
     Func own = lowered.nodes[i].has("out") ? lowered.nodes[i]["out"] : Func();
     const int j = reader[i];
     const bool fused = entry == Entry::forward && model.nodes[i].op == Op::conv2d &&

@@ -14,6 +14,7 @@ namespace kiln::schedules::cpu {
 struct Policy {
   int lanes;                      // float32 lanes of the target's vectors
   std::set<std::string> outputs;  // names of Funcs that write the entry's output buffers
+  bool channels_last = false;     // image inputs and outputs are channels-last (forward)
 
   bool is_output(const Halide::Func& f) const { return outputs.count(f.name()) != 0; }
   // Intermediates round the batch loop up to whole vectors (inputs are read with n

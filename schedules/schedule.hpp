@@ -15,6 +15,8 @@ struct EntryOutputs {
   std::vector<Halide::Func> outputs;  // output Funcs, in order (GuardWithIf tails)
   Halide::Func updated;               // train_step: the optimizer pass (may be undefined)
   Halide::Expr optimizer;             // train_step: the optimizer kind, to specialize on
+  // forward: input and output images are channels-last (gen::nchw_view, gen::channels_last).
+  bool channels_last = false;
 };
 
 // The hand policy for CPUs with SIMD (x86 AVX2/AVX-512, ARM NEON), activations stored

@@ -73,6 +73,11 @@ inline constexpr auto depthwise_wide = checked<model("depthwise_wide", input(32,
 inline constexpr auto large_image = checked<model("large_image", input(4, 96, 96),
     conv2d(4, 3, pad(1)), relu, global_avg_pool, dense(3), softmax_cross_entropy)>;
 
+// A model whose output is a conv's image: its channels-last forward entry writes the
+// conv's register tiles straight into the output buffer.
+inline constexpr auto conv_image_out = checked<model("conv_image_out", input(16, 9, 12),
+    conv2d(16, 3, pad(1)), relu, conv2d(32, 3, pad(1), stride(2)))>;
+
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
@@ -273,6 +278,54 @@ void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
               std::chrono::duration<double>(compiled - start).count(),
               std::chrono::duration<double>(compiled_gradients - start).count(),
               std::chrono::duration<double>(done - compiled).count());
+}
+
+TEST_CASE("channels-last forward entry: the NCHW entry's values, transposed", "[models]") {
+  const ModelView view = view_of<models::conv_image_out>();
+  const Halide::Target target = Halide::get_jit_target_from_environment();
+  EntryInputs nchw(view), nhwc(view);
+  Halide::Pipeline plain = forward_entry(view, nchw, target, &schedules::cpu_channels);
+  Halide::Func no_labels("no_labels");
+  no_labels(gen::dims().n) = 0;
+  gen::ModelInputs in = nhwc.lowering_inputs(no_labels);
+  in.input = gen::nchw_view(nhwc.input, view.input_shape());
+  gen::LoweredModel m = gen::lower_model(view, in, false);
+  Halide::Func out = gen::channels_last(m.output, view.output_shape());
+  schedules::cpu_channels(view, m, Entry::forward, {{out}, {}, {}, true}, target);
+  Halide::Pipeline last(out);
+
+  const Shape is = view.input_shape(), os = view.output_shape();
+  const int N = 3;
+  std::mt19937 rng(5);
+  const std::vector<double> params = random_parameters(view, rng);
+  Halide::Buffer<float> p(int(params.size())), b(1);
+  for (std::size_t k = 0; k < params.size(); ++k) p(int(k)) = float(params[k]);
+  b.fill(0.0f);
+  Halide::Buffer<float> x(is.width(), is.height(), is.channels(), N);
+  Halide::Buffer<float> x_last(is.channels(), is.width(), is.height(), N);
+  x.for_each_element([&](int u, int v, int c, int n) {
+    x(u, v, c, n) = x_last(c, u, v, n) = std::uniform_real_distribution<float>(-1, 1)(rng);
+  });
+  for (EntryInputs* e : {&nchw, &nhwc}) {
+    e->params.set(p);
+    e->buffers.set(b);
+  }
+  nchw.input.set(x);
+  nhwc.input.set(x_last);
+  Halide::Buffer<float> y(os.width(), os.height(), os.channels(), N);
+  Halide::Buffer<float> y_last(os.channels(), os.width(), os.height(), N);
+  y.fill(NAN);
+  y_last.fill(NAN);
+  plain.realize(y, target);
+  last.realize(y_last, target);
+  int checked = 0;
+  y.for_each_element([&](int u, int v, int c, int n) {
+    INFO("x " << u << " y " << v << " c " << c << " n " << n);
+    REQUIRE(std::isfinite(y(u, v, c, n)));
+    CHECK(y_last(c, u, v, n) == Approx(y(u, v, c, n)).epsilon(1e-6).margin(1e-6));
+    ++checked;
+  });
+  CHECK(checked == os.elements() * N);
 }
 
 TEST_CASE("small models through the CPU schedules: loss, output, gradients", "[models]") {
