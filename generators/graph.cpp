@@ -100,20 +100,25 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   return m;
 }
 
-Func nchw_view(const Func& input, Shape s) {
-  if (!s.is_image()) return input;
-  const auto& d = dims();
-  Func view("input_nchw_view");
-  view(d.x, d.y, d.c, d.n) = input(d.c, d.x, d.y, d.n);
+namespace {
+// An image Func with its dims in another order: view(to) = f(from); flat ones as they are.
+Func image_view(const Func& f, Shape s, const char* name, const std::vector<Var>& to,
+                const std::vector<Var>& from) {
+  if (!s.is_image()) return f;
+  Func view(name);
+  view(to) = f(from);
   return view;
+}
+}  // namespace
+
+Func nchw_view(const Func& input, Shape s) {
+  const auto& d = dims();
+  return image_view(input, s, "input_nchw_view", {d.x, d.y, d.c, d.n}, {d.c, d.x, d.y, d.n});
 }
 
 Func channels_last(const Func& out, Shape s) {
-  if (!s.is_image()) return out;
   const auto& d = dims();
-  Func view("output_channels_last");
-  view(d.c, d.x, d.y, d.n) = out(d.x, d.y, d.c, d.n);
-  return view;
+  return image_view(out, s, "output_channels_last", {d.c, d.x, d.y, d.n}, {d.x, d.y, d.c, d.n});
 }
 
 }  // namespace kiln::gen
