@@ -57,22 +57,23 @@ struct EntryBase : Halide::Generator<Self> {
   static int input_dims() { return model().input_shape().rank + 1; }
   static int output_dims() { return model().output_shape().rank + 1; }
 
-  // Estimates for a batch of input_shape() (channels-last: C, W, H first).
-  void estimate_batch_input(Input<Halide::Buffer<float>>& input, bool channels_last = false) {
-    const Shape s = model().input_shape();
+  // A sample of shape s as Halide dims, innermost first: W, H, C (channels-last: C, W, H).
+  static std::vector<int> sample_extents(Shape s, bool channels_last) {
     std::vector<int> extents;
     for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
     if (channels_last && s.is_image()) std::rotate(extents.begin(), extents.begin() + 2, extents.end());
+    return extents;
+  }
+  // Estimates for a batch of input_shape() / output_shape().
+  void estimate_batch_input(Input<Halide::Buffer<float>>& input, bool channels_last = false) {
+    const std::vector<int> extents = sample_extents(model().input_shape(), channels_last);
     for (int d = 0; d < int(extents.size()); ++d) input.dim(d).set_estimate(0, extents[d]);
-    input.dim(s.rank).set_estimate(0, batch_estimate);
+    input.dim(int(extents.size())).set_estimate(0, batch_estimate);
   }
   void estimate_output(Output<Halide::Buffer<float>>& out, bool channels_last = false) {
-    const Shape s = model().output_shape();
-    std::vector<int> extents;
-    for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
-    if (channels_last && s.is_image()) std::rotate(extents.begin(), extents.begin() + 2, extents.end());
-    for (int d = 0; d < s.rank; ++d) out.dim(d).set_estimate(0, extents[d]);
-    out.dim(s.rank).set_estimate(0, batch_estimate);
+    const std::vector<int> extents = sample_extents(model().output_shape(), channels_last);
+    for (int d = 0; d < int(extents.size()); ++d) out.dim(d).set_estimate(0, extents[d]);
+    out.dim(int(extents.size())).set_estimate(0, batch_estimate);
   }
   void schedule_entry(LoweredModel& lowered, schedules::Entry entry,
                       const schedules::EntryOutputs& outs) {

@@ -32,8 +32,8 @@ const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_vie
   if (here.empty())  // a target this model was never built for
     fail("{}: no '{}' entry built for target '{}' (targets built: {})", this->name, name, target,
          fmt::join(targets, ", "));
-  fail("{}: no '{}' entry built for target '{}' (built there: {}; ResNet-18's training "
-       "entries need cmake -DKILN_BUILD_ZOO_TRAINING=ON)", this->name, name, target, fmt::join(here, ", "));
+  fail("{}: no '{}' entry built for target '{}' (built there: {}; its kiln_add_model() in "
+       "models/CMakeLists.txt lists which are built)", this->name, name, target, fmt::join(here, ", "));
 }
 
 const RegisteredModel& find_model(std::string_view name) {

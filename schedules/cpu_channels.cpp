@@ -214,8 +214,8 @@ void features_in_registers(Func out, Func acc, Shape s, const Policy& p) {
       .vectorize(d.i, vec, TailStrategy::GuardWithIf);
 }
 
-// A conv's output (or input gradient) in register tiles; an entry's output buffer is in
-// PyTorch's order, so there the tiles go to a channels-innermost copy first.
+// A conv's output (or input gradient) in register tiles; an NCHW output buffer gets them
+// through a channels-innermost copy, a channels-last one directly.
 void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weights,
               const Policy& p) {
   if (!p.claim(out)) return;
@@ -244,7 +244,7 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
       if (pass == 0) {
         const long long weights = conv_weights(node, in_s);
         // The padded input is read by the forward sum and the weight gradient: copied
-        // whole when both need it, else per task of register tiles.
+        // whole when both need it, else per output row.
         conv_sum(host, f["out_acc"], padded && !training ? f["padded"] : Func(),
                  node.shape, in_s, weights, p);
         if (!has("d_in0")) break;

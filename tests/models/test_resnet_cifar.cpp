@@ -68,8 +68,8 @@ TEST_CASE("ResNet-20 (CIFAR): every gradient agrees with finite differences of i
                                 0, scratch.data(), scratch_input.data()));
   };
   double diff2 = 0, gd2 = 0;  // over all probes, each at the step it passed with
-  // values[first, first + count) moved along a +-1 direction; returns (g . d, fd) at the
-  // step that passed, or at the last one tried.
+  // Checks g . d against fd for values[first, first + count) moved along a +-1 direction,
+  // and adds the difference at the step that passed (or the last one tried) to diff2.
   auto probe = [&](const std::string& what, bool on_input, std::size_t first, std::size_t count) {
     const std::vector<float>& g = on_input ? grad_input : grad;
     std::vector<float> d(count);

@@ -173,14 +173,18 @@ Halide::Pipeline gradients_entry(const ModelView& view, EntryInputs& in, const H
   return Halide::Pipeline({m.loss, m.grad_params, m.grad_input});
 }
 
-// The forward entry, as Forward<>::generate() builds it (labels unused).
+// The forward entry, as Forward<>::generate() builds it (labels unused); channels_last:
+// input and output images in channels-last order (io_layout nhwc).
 Halide::Pipeline forward_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t,
-                               PolicyFn schedule) {
+                               PolicyFn schedule, bool channels_last = false) {
   Halide::Func no_labels("no_labels");
   no_labels(gen::dims().n) = 0;
-  gen::LoweredModel m = gen::lower_model(view, in.lowering_inputs(no_labels), false);
-  schedule(view, m, Entry::forward, {{m.output}, {}, {}}, t);
-  return Halide::Pipeline(m.output);
+  gen::ModelInputs inputs = in.lowering_inputs(no_labels);
+  if (channels_last) inputs.input = gen::nchw_view(in.input, view.input_shape());
+  gen::LoweredModel m = gen::lower_model(view, inputs, false);
+  const Halide::Func out = channels_last ? gen::channels_last(m.output, view.output_shape()) : m.output;
+  schedule(view, m, Entry::forward, {{out}, {}, {}, channels_last}, t);
+  return Halide::Pipeline(out);
 }
 
 // Weights U(-1, 1) sqrt(6 / fan_in) (He uniform), biases U(-0.1, 0.1): activations and
@@ -285,14 +289,7 @@ TEST_CASE("channels-last forward entry: the NCHW entry's values, transposed", "[
   const Halide::Target target = Halide::get_jit_target_from_environment();
   EntryInputs nchw(view), nhwc(view);
   Halide::Pipeline plain = forward_entry(view, nchw, target, &schedules::cpu_channels);
-  Halide::Func no_labels("no_labels");
-  no_labels(gen::dims().n) = 0;
-  gen::ModelInputs in = nhwc.lowering_inputs(no_labels);
-  in.input = gen::nchw_view(nhwc.input, view.input_shape());
-  gen::LoweredModel m = gen::lower_model(view, in, false);
-  Halide::Func out = gen::channels_last(m.output, view.output_shape());
-  schedules::cpu_channels(view, m, Entry::forward, {{out}, {}, {}, true}, target);
-  Halide::Pipeline last(out);
+  Halide::Pipeline last = forward_entry(view, nhwc, target, &schedules::cpu_channels, true);
 
   const Shape is = view.input_shape(), os = view.output_shape();
   const int N = 3;
