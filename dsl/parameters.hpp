@@ -36,25 +36,57 @@ struct Parameter {
   float init_value = 0.0f;  // Init::constant: every element's starting value
   int node = -1;       // index of the node that owns it; -1 marks an unused table slot
   int fan_in = 0, fan_out = 0;
-  // Memory order in the flat buffer: storage[k] is the PyTorch dim stored k-th outermost.
-  // Conv weights [O, C, KH, KW] are stored [KH][KW][C][O], output channels innermost,
-  // so that schedules vectorize over output channels with no re-layout per call. Files
-  // always hold PyTorch's order; the runtime permutes at load and save (below).
+  // Memory order in the flat buffer: storage[k] is the PyTorch dim stored k-th outermost,
+  // and with `block` > 0 PyTorch dim 0 (stored innermost) is cut in blocks of `block`:
+  // the block index outermost, the position within a block innermost. Conv weights
+  // [O, C, KH, KW] are stored [KH][KW][C][O], output channels innermost, so that schedules
+  // vectorize over output channels with no re-layout per call; with more than 16 output
+  // channels (a multiple of 16), [O/16][KH][KW][C][16], so that a tile of output channels
+  // reads its weights as a few contiguous streams, not rows a power of two apart, which
+  // share a handful of cache sets (measured: ResNet-18's layer4 convs at batch 1, 1.5 ms
+  // each unblocked, 0.6-0.9 ms blocked). Files always hold PyTorch's order; the runtime
+  // permutes at load and save (below).
   std::array<int, 4> storage{0, 1, 2, 3};
+  int block = 0;
+
+  // A stored axis: PyTorch index i along `dim` contributes (i / divisor % extent) * stride.
+  struct Axis {
+    int dim;
+    long long divisor, extent, stride;
+  };
+  struct Axes {
+    std::array<Axis, 5> at{};  // innermost first
+    int count = 0;
+  };
+  constexpr Axes axes() const {
+    Axes a;
+    long long stride = 1;
+    auto add = [&](int dim, long long divisor, long long extent) {
+      a.at[a.count++] = {dim, divisor, extent, stride};
+      stride *= extent;
+    };
+    for (int j = shape.rank - 1; j >= 0; --j) {
+      const int k = storage[j];
+      if (block > 0 && k == 0) add(0, 1, block);
+      else add(k, 1, shape[k]);
+    }
+    if (block > 0) add(0, block, shape[0] / block);
+    return a;
+  }
 
   constexpr long long size() const { return node < 0 ? 0 : shape.elements(); }
-  // Distance in the flat buffer between neighbours along PyTorch dim k.
-  constexpr long long stride(int k) const {
-    long long s = 1;
-    for (int j = shape.rank - 1; j >= 0 && storage[j] != k; --j) s *= shape[storage[j]];
-    return s;
-  }
   // Where element e of the tensor in PyTorch's row-major order lives in the flat buffer.
   constexpr long long flat_index(long long e) const {
-    long long at = offset;
+    std::array<long long, 4> index{};
     for (int k = shape.rank - 1; k >= 0; --k) {
-      at += (e % shape[k]) * stride(k);
+      index[k] = e % shape[k];
       e /= shape[k];
+    }
+    long long at = offset;
+    const Axes a = axes();
+    for (int j = 0; j < a.count; ++j) {
+      const Axis& x = a.at[j];
+      at += index[x.dim] / x.divisor % x.extent * x.stride;
     }
     return at;
   }
@@ -93,12 +125,15 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
   p.name = join(node.name, ".", role_name(p.role));
   const int channels = in.is_image() ? in.channels() : in[0];
   p.init = p.role == ParameterRole::weight ? node.init : Init::zeros;
-  if (node.op == Op::conv2d) {  // [O, C / groups, KH, KW], stored [KH][KW][C / groups][O]
+  if (node.op == Op::conv2d) {  // [O, C / groups, KH, KW], stored as Parameter::storage says
     const int c = in.channels() / node.groups, kh = node.kernel_h, kw = node.kernel_w;
     p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
     p.fan_in = c * kh * kw;
     p.fan_out = node.units * kh * kw;
-    if (t == 0) p.storage = {2, 3, 1, 0};
+    if (t == 0) {
+      p.storage = {2, 3, 1, 0};
+      if (node.units > 16 && node.units % 16 == 0) p.block = 16;
+    }
   } else if (node.op == Op::prelu) {  // one slope per channel, or per feature of a flat input
     p.shape = shape(channels);
     p.fan_in = p.fan_out = 1;  // each slope scales one value

@@ -37,29 +37,33 @@ void accumulate(NodeFuncs& f, const std::string& role, const std::string& name,
 
 Func parameter_view(const Func& flat, const Parameter& p) {
   Func view(func_name(p.name));
-  // Halide dim d is PyTorch dim rank - 1 - d; its stride follows the storage order.
+  // Halide dim d is PyTorch dim rank - 1 - d; the index follows the stored axes.
   std::vector<Var> args(p.shape.rank);
   Expr index = 0;
-  for (int d = 0; d < p.shape.rank; ++d) index += args[d] * int(p.stride(p.shape.rank - 1 - d));
+  const Parameter::Axes axes = p.axes();
+  for (int j = 0; j < axes.count; ++j) {
+    const Parameter::Axis& a = axes.at[j];
+    Expr i = args[p.shape.rank - 1 - a.dim];
+    if (a.divisor > 1) i = i / int(a.divisor);
+    if (a.divisor * a.extent < p.shape[a.dim]) i = i % int(a.extent);
+    index += i * int(a.stride);
+  }
   view(args) = flat(Expr(int(p.offset)) + index);
   return view;
 }
 
 void scatter_parameter(Func& flat, const Func& d_param, const Parameter& p) {
-  // The reduction runs in storage order, innermost first: contiguous writes.
-  Region ranges(p.shape.rank);
-  std::vector<int> dim_of(p.shape.rank);  // RDom dim j -> Halide dim of the parameter
-  for (int j = 0; j < p.shape.rank; ++j) {
-    const int k = p.storage[p.shape.rank - 1 - j];  // PyTorch dim, innermost stored first
-    dim_of[j] = p.shape.rank - 1 - k;
-    ranges[j] = {0, p.shape[k]};
-  }
+  // The reduction runs over the stored axes, innermost first: contiguous writes.
+  const Parameter::Axes axes = p.axes();
+  Region ranges(axes.count);
+  for (int j = 0; j < axes.count; ++j) ranges[j] = {0, int(axes.at[j].extent)};
   RDom r(ranges, func_name(p.name, "r"));
-  std::vector<Expr> at(p.shape.rank);
+  std::vector<Expr> at(p.shape.rank, 0);
   Expr index = 0;
-  for (int j = 0; j < p.shape.rank; ++j) {
-    at[dim_of[j]] = r[j];
-    index += r[j] * int(p.stride(p.shape.rank - 1 - dim_of[j]));
+  for (int j = 0; j < axes.count; ++j) {
+    const Parameter::Axis& a = axes.at[j];
+    at[p.shape.rank - 1 - a.dim] += r[j] * int(a.divisor);
+    index += r[j] * int(a.stride);
   }
   flat(Expr(int(p.offset)) + index) = d_param(at);
 }

@@ -165,27 +165,40 @@ using namespace kiln;
 // so O is innermost (stride 1), then C (16), KW (48), KH (240); other tensors keep
 // PyTorch's row-major order.
 constexpr Parameter conv_weight = conv_table[0];
-static_assert(conv_weight.stride(0) == 1 && conv_weight.stride(1) == 16 &&
-              conv_weight.stride(3) == 48 && conv_weight.stride(2) == 240);
+static_assert(conv_weight.block == 0);
 // PyTorch element (o=1, c=2, ky=1, kx=4) = ((1*3 + 2)*3 + 1)*5 + 4 = 84.
 static_assert(conv_weight.flat_index(84) == 1 + 2 * 16 + 4 * 48 + 1 * 240);
-static_assert(conv_table[1].stride(0) == 1 && conv_table[1].flat_index(5) == conv_table[1].offset + 5);
+static_assert(conv_table[1].flat_index(5) == conv_table[1].offset + 5);
 constexpr auto small_dense = model("t", input(7), dense(3)).parameter_table();
-static_assert(small_dense[0].stride(0) == 7 && small_dense[0].stride(1) == 1);
+// PyTorch element (o=1, i=2) of [3, 7]: row-major, 1*7 + 2.
+static_assert(small_dense[0].flat_index(9) == 9);
+// More than 16 output channels, a multiple of 16: blocks of 16 output channels outermost.
+// [48, 2, 3, 3] is stored [3 blocks][KH 3][KW 3][C 2][16]: the position in a block has
+// stride 1, then C 16, KW 32, KH 96, the block 288.
+constexpr auto blocked_table = model("t", input(2, 8, 8), conv2d(48, 3)).parameter_table();
+constexpr Parameter blocked = blocked_table[0];
+static_assert(blocked.block == 16 && blocked.axes().count == 5);
+// PyTorch element (o=37, c=1, ky=2, kx=0) = ((37*2 + 1)*3 + 2)*3 + 0 = 681: block 2,
+// position 5 within it.
+static_assert(blocked.flat_index(681) == 5 + 1 * 16 + 0 * 32 + 2 * 96 + 2 * 288);
+// 40 output channels: not a multiple of 16, left unblocked.
+static_assert(model("t", input(2, 8, 8), conv2d(40, 3)).parameter_table()[0].block == 0);
 
 TEST_CASE("dsl parameters: scatter_to_storage and gather_from_storage invert each other") {
-  const Parameter& p = conv_weight;
-  std::vector<int> pytorch(std::size_t(p.size())), flat(std::size_t(p.offset + p.size()), -1), back(pytorch.size(), -1);
-  for (std::size_t e = 0; e < pytorch.size(); ++e) pytorch[e] = int(e);
-  scatter_to_storage(p, pytorch.data(), flat.data());
-  // Every slot of the tensor's range written exactly once: a permutation.
-  std::vector<int> seen(pytorch.size(), 0);
-  for (long long k = p.offset; k < p.offset + p.size(); ++k) ++seen.at(std::size_t(flat[std::size_t(k)]));
-  CHECK(std::count(seen.begin(), seen.end(), 1) == long(seen.size()));
-  // Output channel is innermost: neighbours in the flat buffer differ in o by one.
-  CHECK(flat[std::size_t(p.offset + 1)] == 3 * 3 * 5);
-  gather_from_storage(p, flat.data(), back.data());
-  CHECK(back == pytorch);
+  for (const Parameter& p : {conv_weight, blocked}) {
+    std::vector<int> pytorch(std::size_t(p.size())), flat(std::size_t(p.offset + p.size()), -1),
+        back(pytorch.size(), -1);
+    for (std::size_t e = 0; e < pytorch.size(); ++e) pytorch[e] = int(e);
+    scatter_to_storage(p, pytorch.data(), flat.data());
+    // Every slot of the tensor's range written exactly once: a permutation.
+    std::vector<int> seen(pytorch.size(), 0);
+    for (long long k = p.offset; k < p.offset + p.size(); ++k) ++seen.at(std::size_t(flat[std::size_t(k)]));
+    CHECK(std::count(seen.begin(), seen.end(), 1) == long(seen.size()));
+    // Output channel is innermost: neighbours in the flat buffer differ in o by one.
+    CHECK(flat[std::size_t(p.offset + 1)] == p.shape[1] * p.shape[2] * p.shape[3]);
+    gather_from_storage(p, flat.data(), back.data());
+    CHECK(back == pytorch);
+  }
 }
 }  // namespace
 
