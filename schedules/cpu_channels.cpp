@@ -271,7 +271,7 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
                  in_s, weights, node.groups == 1 && node.dilation_w == 1, p);
         if (!has("d_in0")) break;
         // The input gradient vectorizes over input channels: a copy of the weights with
-        // those innermost (w is stored output channels innermost).
+        // those innermost (w is stored with output channels innermost).
         if (Func w = callee(f["d_in0_acc"], gen::func_name(model.parameters_of(index)[0].name));
             w.defined()) {
           const std::vector<Var> a = w.args();
