@@ -41,6 +41,8 @@ struct EntryBase : Halide::Generator<Self> {
   // default, every entry) or "nhwc" (channels_last, forward only: for callers that hold
   // channels-last data, such as bench/conv_layer.cpp).
   GeneratorParam<std::string> io_layout{"io_layout", "nchw"};
+  // GPU targets: threads per block of every kernel (schedules::GpuKnobs).
+  GeneratorParam<int> gpu_threads{"gpu_threads", schedules::GpuKnobs{}.threads};
 
   bool channels_last_io(bool forward) const {
     const std::string v = io_layout.value();
@@ -78,6 +80,10 @@ struct EntryBase : Halide::Generator<Self> {
   void schedule_entry(LoweredModel& lowered, schedules::Entry entry,
                       const schedules::EntryOutputs& outs) {
     if (this->get_auto_schedule()) return;  // an autoscheduler plans it from the estimates
+    if (this->get_target().has_gpu_feature()) {
+      schedules::gpu_policy(model(), lowered, entry, outs, {gpu_threads});
+      return;
+    }
     schedules::cpu_policy(model(), lowered, entry, outs, this->get_target(),
                           schedules::cpu_layout(cpu_layout.value(), model(), batch_estimate));
   }

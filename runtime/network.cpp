@@ -5,6 +5,7 @@
 #include <HalideBuffer.h>
 
 #include <array>
+#include <dlfcn.h>
 #include <malloc.h>
 #include <mutex>
 #include <vector>
@@ -17,10 +18,15 @@ namespace {
 constexpr std::array<std::string_view, 6> optimizer_names{"sgd",     "momentum", "nesterov",
                                                           "adagrad", "rmsprop",  "adam"};
 
-// Halide's runtime reports errors through a handler; keep the last message so that a
-// failed call can say why in its one-line error.
+// Halide's runtime reports errors through a handler; keep a call's first and last
+// messages so that a failed call can say why in its one-line error (a device runtime
+// reports the first failure and then what it led to).
 thread_local std::string last_halide_error;
-extern "C" void remember_halide_error(void*, const char* message) { last_halide_error = message; }
+thread_local std::string first_halide_error;
+extern "C" void remember_halide_error(void*, const char* message) {
+  if (first_halide_error.empty()) first_halide_error = message;
+  last_halide_error = message;
+}
 
 // Once per process: route Halide's errors to us, and keep freed memory mapped. Each
 // call allocates its activations afresh (megabytes); with glibc's defaults large blocks
@@ -46,17 +52,84 @@ Buffer<T> batch_buffer(T* data, Shape s, int batch) {
 
 void call(const EntryRecord& e, std::string_view model, std::vector<void*> args) {
   prepare_process();
+  first_halide_error.clear();
   last_halide_error.clear();
   if (int rc = e.argv(args.data()); rc != 0) {
-    std::string why = last_halide_error;
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    for (char& ch : why)
-      if (ch == '\n') ch = ' ';
+    auto one_line = [](std::string why) {
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      for (char& ch : why)
+        if (ch == '\n') ch = ' ';
+      return why;
+    };
+    std::string why = one_line(first_halide_error);
+    if (last_halide_error != first_halide_error) why += " ... " + one_line(last_halide_error);
     fail("{} {} on {}: the generated code failed (Halide error {}): {}", model, e.entry,
          e.target, rc, why);
   }
 }
 
+// GPU entries copy an input to the device only when it is marked host-dirty, and leave
+// their outputs there: inputs are marked before a call, outputs copied back after it
+// (for CPU entries both do nothing).
+template <class... B>
+void mark_inputs(B&... b) {
+  (b.set_host_dirty(), ...);
+}
+template <class... B>
+void copy_back(const EntryRecord& e, std::string_view model, B&... b) {
+  for (const int rc : {b.copy_to_host()...})
+    if (rc != 0) fail("{} {} on {}: copying an output back from the device failed (Halide error {})", model, e.entry, e.target, rc);
+}
+
+}  // namespace
+
+// Halide 14's GPU runtimes look for "libOpenCL.so" and "libcuda.so", which Debian ships
+// only in -dev packages; what every install has is the ".so.1". These replace the
+// runtimes' weak definitions; symbols already in the process come first, as there.
+namespace {
+void* open_first(std::initializer_list<const char*> files) {
+  for (const char* file : files)
+    if (void* lib = dlopen(file, RTLD_LAZY | RTLD_GLOBAL)) return lib;
+  return nullptr;
+}
+void* driver_symbol(void* library, const char* name) {
+  if (void* in_process = dlsym(RTLD_DEFAULT, name)) return in_process;
+  return library ? dlsym(library, name) : nullptr;
+}
+}  // namespace
+
+extern "C" void* halide_opencl_get_symbol(void*, const char* name) {
+  static void* library = open_first({"libOpenCL.so.1", "libOpenCL.so"});
+  return driver_symbol(library, name);
+}
+
+extern "C" void* halide_cuda_get_symbol(void*, const char* name) {
+  static void* library = open_first({"libcuda.so.1", "libcuda.so"});
+  return driver_symbol(library, name);
+}
+
+namespace {
+// A GPU target's device, looked for before the first call, so that a machine without
+// one gets a line saying so (not a failed call deep in a training run).
+void check_device(std::string_view device) {
+  if (device == "opencl") {
+    using GetPlatforms = int (*)(unsigned, void*, unsigned*);
+    auto platforms = reinterpret_cast<GetPlatforms>(halide_opencl_get_symbol(nullptr, "clGetPlatformIDs"));
+    if (!platforms) fail("target opencl: no OpenCL library (libOpenCL.so.1) on this machine");
+    unsigned count = 0;
+    if (platforms(0, nullptr, &count) != 0 || count == 0)
+      fail("target opencl: no OpenCL platform on this machine (for the CPU: Debian's pocl-opencl-icd)");
+  } else if (device == "cuda") {
+    using Init = int (*)(unsigned);
+    using Count = int (*)(int*);
+    auto init = reinterpret_cast<Init>(halide_cuda_get_symbol(nullptr, "cuInit"));
+    auto devices = reinterpret_cast<Count>(halide_cuda_get_symbol(nullptr, "cuDeviceGetCount"));
+    if (!init || !devices) fail("target cuda: no CUDA driver (libcuda.so.1) on this machine");
+    int count = 0;
+    if (const int rc = init(0); rc != 0) fail("target cuda: the CUDA driver found no usable device (cuInit error {})", rc);
+    if (devices(&count) != 0 || count == 0) fail("target cuda: no CUDA device on this machine");
+  }
+}
 }  // namespace
 
 Optimizer parse_optimizer(std::string_view name) {
@@ -80,15 +153,10 @@ HyperParameters defaults_for(Optimizer o, float learning_rate) {
   return h;
 }
 
-std::string halide_target(std::string_view name) {
-  if (name == "cpu") return "host";
-  if (name == "cuda" || name == "opencl") return "host-" + std::string(name);
-  return std::string(name);
-}
-
 Network::Network(const RegisteredModel& model, std::string_view target)
-    : model_(&model), target_(halide_target(target)) {
-  model.entry("forward", target_);  // fails early, naming what was built
+    : model_(&model), target_(target) {
+  // Fails early, naming what was built, or the missing device.
+  check_device(device_of(model.entry("forward", target_).target));
 }
 
 void Network::forward(const float* params, const float* buffers, const float* input, int batch,
@@ -97,8 +165,10 @@ void Network::forward(const float* params, const float* buffers, const float* in
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto out = batch_buffer(output, view().output_shape(), batch);
-  call(model_->entry("forward", target_), view().name,
-       {p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()});
+  const EntryRecord& e = model_->entry("forward", target_);
+  mark_inputs(p, b, in);
+  call(e, view().name, {p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()});
+  copy_back(e, view().name, out);
 }
 
 float Network::gradients(const float* params, const float* buffers, const float* input,
@@ -112,9 +182,12 @@ float Network::gradients(const float* params, const float* buffers, const float*
   auto gp = Buffer<float>(grad_params, int(parameter_count()));
   auto gi = batch_buffer(grad_input, view().input_shape(), batch);
   int s = int(seed);
-  call(model_->entry("gradients", target_), view().name,
+  const EntryRecord& e = model_->entry("gradients", target_);
+  mark_inputs(p, b, in, lab);
+  call(e, view().name,
        {p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), &s, loss.raw_buffer(),
         gp.raw_buffer(), gi.raw_buffer()});
+  copy_back(e, view().name, loss, gp, gi);
   return loss();
 }
 
@@ -138,10 +211,12 @@ float Network::train_step(float* params, float* m, float* v, float* buffers, con
   auto loss = Buffer<float>::make_scalar();
   int optimizer = int(h.optimizer), step = h.step, s = int(seed);
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
+  mark_inputs(p, bm, bv, b, in, lab);
   call(entry, view().name,
        {p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
         lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, loss.raw_buffer(),
         p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()});
+  copy_back(entry, view().name, loss, p_out, m_out, v_out, b_out);
   if (!entry.updates_in_place) {
     p.copy_from(p_out);
     bm.copy_from(m_out);

@@ -33,10 +33,6 @@ struct HyperParameters {
 // torch.optim's defaults for an optimizer (learning rate left as given).
 HyperParameters defaults_for(Optimizer o, float learning_rate);
 
-// "cpu" -> "host", "cuda" -> "host-cuda", "opencl" -> "host-opencl"; anything else is
-// taken as a Halide target string.
-std::string halide_target(std::string_view name);
-
 class Network {
  public:
   Network(const RegisteredModel& model, std::string_view target);
@@ -45,6 +41,8 @@ class Network {
   long long sample_size() const { return view().input_shape().elements(); }
   long long output_size() const { return view().output_shape().elements(); }
 
+  // Whether the model has `entry` ("gradients", "train_step") built for this target.
+  bool has_entry(std::string_view entry) const { return model_->find_entry(entry, target_) != nullptr; }
   long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }
 
   void forward(const float* params, const float* buffers, const float* input, int batch,

@@ -21,13 +21,30 @@ Registration::Registration(std::string name, ModelView view, Recipe recipe,
   registry()[name] = RegisteredModel{name, view, recipe, std::move(entries)};
 }
 
-const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_view target) const {
+std::string_view device_of(std::string_view halide_target) {
+  if (halide_target.find("cuda") != std::string_view::npos) return "cuda";
+  if (halide_target.find("opencl") != std::string_view::npos) return "opencl";
+  return "cpu";
+}
+
+namespace {
+bool built_for(const EntryRecord& e, std::string_view target) {
+  return target == e.target || target == device_of(e.target);
+}
+}  // namespace
+
+const EntryRecord* RegisteredModel::find_entry(std::string_view name, std::string_view target) const {
   for (const EntryRecord& e : entries)
-    if (name == e.entry && target == e.target) return e;
+    if (name == e.entry && built_for(e, target)) return &e;
+  return nullptr;
+}
+
+const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_view target) const {
+  if (const EntryRecord* e = find_entry(name, target)) return *e;
   std::vector<std::string> targets, here;
   for (const EntryRecord& e : entries) {
-    if (name == e.entry) targets.push_back(e.target);
-    if (target == e.target) here.push_back(e.entry);
+    if (name == e.entry) targets.push_back(fmt::format("{} ({})", device_of(e.target), e.target));
+    if (built_for(e, target)) here.push_back(e.entry);
   }
   if (here.empty())  // a target this model was never built for
     fail("{}: no '{}' entry built for target '{}' (targets built: {})", this->name, name, target,

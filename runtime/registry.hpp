@@ -24,13 +24,20 @@ struct EntryRecord {
   bool updates_in_place;
 };
 
+// The device a Halide target string runs on, as kiln's --target names it: "cuda",
+// "opencl" or "cpu" (host, arm-64-linux, ...).
+std::string_view device_of(std::string_view halide_target);
+
 struct RegisteredModel {
   std::string name;  // as kiln_add_model named it: the model, or a variant of it
   ModelView view;
   Recipe recipe;
   std::vector<EntryRecord> entries;
-  // The entry built for a target; kiln::Error naming both when there is none.
+  // The entry built for a target, named as a device (cpu, cuda, opencl) or by the exact
+  // Halide target string; kiln::Error naming both when there is none.
   const EntryRecord& entry(std::string_view name, std::string_view target) const;
+  // The same, or nullptr when there is none.
+  const EntryRecord* find_entry(std::string_view name, std::string_view target) const;
 };
 
 // A static Registration object registers one model.

@@ -29,6 +29,17 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
 void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                   const EntryOutputs& outputs, const Halide::Target& target);
 
+// The GPU policy's knobs, in one place (generator params of every entry, so a build or
+// the tuner can set them): threads per block of every kernel.
+struct GpuKnobs {
+  int threads = 128;
+};
+
+// The hand policy for GPU targets (CUDA, OpenCL): a kernel per materialized Func,
+// elementwise chains fused into their readers (gpu.cpp).
+void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+                const EntryOutputs& outputs, const GpuKnobs& knobs);
+
 // Which CPU policy a model gets (see README.md): "batch" or "channels" as asked, or for
 // "auto" the rule channels_innermost() states.
 enum class CpuLayout { batch_innermost, channels_innermost };

@@ -39,7 +39,7 @@ int train(const std::vector<std::string>& args) {
 
   const std::string target = flags.text("target", "cpu");
   const Network net(model, target);
-  model.entry("train_step", halide_target(target));  // fails before the data loads
+  model.entry("train_step", target);  // fails before the data loads
   const auto [train_set, held_out] = load_classification_data(
       recipe.dataset, flags.text("data", default_data_dir(recipe.dataset)));
   if (config.batch > train_set.count)

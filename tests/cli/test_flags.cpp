@@ -5,6 +5,8 @@
 // training for minutes.
 #include <catch2/catch.hpp>
 
+#include <dlfcn.h>
+
 #include <filesystem>
 
 #include "cli/support.hpp"
@@ -103,6 +105,14 @@ TEST_CASE("flags: a missing data directory is named") {
 TEST_CASE("flags: an unknown target names the target") {
   TrainCase c;
   expect_failure(c.dir, c.train({"--target", "tpu"}), {"target 'tpu'", "host"}, c.out);
+}
+
+// A GPU target whose device is absent: one line naming the target, before any data is
+// read. This machine has no CUDA driver (none in CI); where one is, this is skipped.
+TEST_CASE("flags: a target whose device is absent says so") {
+  if (dlopen("libcuda.so.1", RTLD_LAZY) || dlopen("libcuda.so", RTLD_LAZY)) return;
+  TrainCase c;
+  expect_failure(c.dir, c.train({"--target", "cuda"}), {"target cuda", "no CUDA driver"}, c.out);
 }
 
 // Arguments after the model were once silently dropped: `kiln train lenet5 -epochs 1`

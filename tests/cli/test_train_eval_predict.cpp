@@ -48,6 +48,20 @@ std::vector<std::string> lines(const std::string& text) {
 
 }  // namespace
 
+// LeNet-5's OpenCL build (through PoCL on this CPU) trains as its CPU build does: the
+// same epoch from the same seed reaches the same held-out accuracy, up to the rounding
+// differences that accumulate over 125 steps (about 10 s).
+TEST_CASE("train --target opencl: one epoch reaches the CPU build's accuracy", "[opencl]") {
+  ScratchDir dir;
+  const KilnRun run = expect_success({"train", "lenet5", "--epochs", "1", "--seed", "3",
+                                      "--target", "opencl", "--out", dir.path("cl.safetensors")});
+  std::smatch m;
+  const std::regex line(R"(test accuracy: (\d+\.\d\d) % on 2000 held-out images)");
+  INFO(run.out);
+  REQUIRE(std::regex_search(run.out, m, line));
+  CHECK(std::abs(std::stod(m[1]) - std::stod(trained().accuracy)) <= 1.0);
+}
+
 TEST_CASE("train: one epoch writes a checkpoint with PyTorch names and shapes and prints the accuracy") {
   const Trained& t = trained();
   INFO(t.run.out);

@@ -1,5 +1,10 @@
 // What the tests of built models share.
 #pragma once
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -16,6 +21,61 @@ inline double max_relative_difference(const std::vector<float>& a, const std::ve
     scale = std::max(scale, double(std::abs(b[k])));
   }
   return scale > 0 ? diff / scale : diff;
+}
+
+// Two builds of one model (two policies, or two targets) on the same weights and
+// batches: every output element of the three entries must agree, b the reference. A
+// schedule or a target changes speed, never numbers (beyond float summation order).
+// Outputs start as NaN, so an element no build wrote fails. Batches: 1, 3 and 17 (none,
+// fewer than one and more than one AVX-512 vector of samples).
+inline void check_same_numbers(const Network& a, const Network& b) {
+  Parameters params(a.view());
+  params.initialize(5);
+  const std::size_t P = params.size();
+  const std::size_t outputs = std::size_t(a.view().output_shape().elements());
+  for (const int n : {1, 3, 17}) {
+    INFO("batch " << n);
+    const std::size_t sample = std::size_t(a.sample_size());
+    std::vector<float> images(n * sample);
+    std::vector<int32_t> labels(n);
+    for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 104729) % 997) / 997.0f - 0.3f;
+    for (int k = 0; k < n; ++k) labels[k] = (k * 7) % int(outputs);
+
+    std::vector<float> out_a(n * outputs, NAN), out_b(n * outputs, NAN);
+    a.forward(params.data(), params.buffers(), images.data(), n, out_a.data());
+    b.forward(params.data(), params.buffers(), images.data(), n, out_b.data());
+    CHECK(max_relative_difference(out_a, out_b) < 1e-5);
+
+    std::vector<float> gp_a(P, NAN), gp_b(P, NAN), gi_a(images.size(), NAN), gi_b(images.size(), NAN);
+    const float loss_a = a.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0, gp_a.data(), gi_a.data());
+    const float loss_b = b.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0, gp_b.data(), gi_b.data());
+    CHECK(loss_a == Approx(loss_b).epsilon(1e-5));
+    // Per parameter tensor, so that a wrong one is named even where it is small.
+    for (const Parameter& p : a.view().parameters) {
+      INFO(std::string(p.name.view()));
+      const auto first = std::ptrdiff_t(p.offset), last = first + std::ptrdiff_t(p.size());
+      CHECK(max_relative_difference({gp_a.begin() + first, gp_a.begin() + last},
+                                    {gp_b.begin() + first, gp_b.begin() + last}) < 1e-4);
+    }
+    CHECK(max_relative_difference(gi_a, gi_b) < 1e-4);
+
+    if (!a.has_entry("train_step")) continue;
+    Parameters p_a = params, p_b = params;
+    std::vector<float> m_a(P), v_a(P), m_b(P), v_b(P);
+    // Momentum, not Adam: Adam's first step moves a weight by about lr * sign(g), so a
+    // gradient that is zero up to summation order could flip.
+    const HyperParameters h = defaults_for(Optimizer::momentum, 1e-2f);
+    const float step_a = a.train_step(p_a.data(), m_a.data(), v_a.data(), p_a.buffers(), images.data(), labels.data(), n, 0, h);
+    const float step_b = b.train_step(p_b.data(), m_b.data(), v_b.data(), p_b.buffers(), images.data(), labels.data(), n, 0, h);
+    CHECK(step_a == Approx(loss_b).epsilon(1e-5));
+    CHECK(step_b == Approx(loss_b).epsilon(1e-5));
+    CHECK(max_relative_difference({p_a.values().begin(), p_a.values().end()},
+                                  {p_b.values().begin(), p_b.values().end()}) < 1e-5);
+    CHECK(max_relative_difference(m_a, m_b) < 1e-4);
+    // The buffers after the step: batch norm's running statistics and count.
+    CHECK(max_relative_difference({p_a.buffers(), p_a.buffers() + a.buffer_floats()},
+                                  {p_b.buffers(), p_b.buffers() + b.buffer_floats()}) < 1e-5);
+  }
 }
 
 }  // namespace kiln::modeltest

@@ -1,0 +1,147 @@
+// The GPU policy (CUDA and OpenCL targets): every materialized Func is a kernel over its
+// pure dims, fused into one loop of GpuKnobs::threads threads per block, so any shape
+// maps to enough threads; a reduction's loops run inside each thread. Elementwise ops
+// (activations, dropout, padding, residual adds) are inlined into the kernels that read
+// them, so a chain of them costs no launch and no round trip through memory. Every
+// kernel's inputs and outputs stay on the device between layers; the buffers go to the
+// device once per call and the outputs come back once.
+//
+// What is materialized mirrors the CPU policies (schedules/README.md): the sums of convs
+// and dense layers, their gradients, pooling, batch norm, the loss, the flat gradient
+// buffer and the optimizer pass.
+#include "schedules/schedule.hpp"
+
+#include "generators/optimizer.hpp"
+
+#include <Halide.h>
+
+#include <set>
+
+namespace kiln::schedules {
+using namespace Halide;
+using gen::NodeFuncs;
+
+namespace {
+
+struct GpuPolicy {
+  GpuKnobs knobs;
+  std::set<std::string> scheduled;
+
+  // f as kernels: its pure definition and each update, unless another role claimed it.
+  void kernel(Func f) {
+    if (!scheduled.insert(f.name()).second) return;
+    f.compute_root();
+    if (f.dimensions() == 0) {  // a scalar (the loss): one thread, its sum inside
+      f.gpu_single_thread();
+      for (int u = 0; u < f.num_update_definitions(); ++u) f.update(u).gpu_single_thread();
+      return;
+    }
+    over_pure_dims(f, f.args());
+    for (int u = 0; u < f.num_update_definitions(); ++u) {
+      Stage st = f.update(u);
+      if (writes_pure_dims(f, u)) {
+        over_pure_dims(st, f.args());
+      } else {
+        // A scatter (a parameter's gradient copied into the flat buffer): each point of
+        // its domain writes its own element, so the domain's points are the threads.
+        std::vector<RVar> r;
+        for (const auto& d : st.get_schedule().dims())
+          if (d.is_rvar()) r.push_back(RVar(d.var));
+        if (r.empty()) {  // one element (batch norm's count of batches)
+          st.gpu_single_thread();
+          continue;
+        }
+        RVar all = r[0];
+        for (std::size_t k = 1; k < r.size(); ++k) {
+          RVar next(all.name() + "_" + std::to_string(k));
+          st.fuse(all, r[k], next);
+          all = next;
+        }
+        RVar block(all.name() + "_b"), thread(all.name() + "_t");
+        st.allow_race_conditions().gpu_tile(all, block, thread, knobs.threads,
+                                            TailStrategy::GuardWithIf);
+      }
+    }
+  }
+
+  // Whether update u writes f at its pure vars (acc(x, y, c, n) += ...).
+  static bool writes_pure_dims(Func f, int u) {
+    const std::vector<Expr> at = f.update_args(u);
+    const std::vector<Var> pure = f.args();
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      const auto* v = at[k].as<Internal::Variable>();
+      if (!v || v->name != pure[k].name()) return false;
+    }
+    return true;
+  }
+
+  template <class S>
+  void over_pure_dims(S st, const std::vector<Var>& pure) {
+    Var all = pure[0];
+    for (std::size_t k = 1; k < pure.size(); ++k) {
+      Var next(all.name() + "_" + pure[k].name());
+      st.fuse(all, pure[k], next);
+      all = next;
+    }
+    Var block(all.name() + "_b"), thread(all.name() + "_t");
+    st.gpu_tile(all, block, thread, knobs.threads, TailStrategy::GuardWithIf);
+  }
+
+  void node(const Node& node, NodeFuncs& f) {
+    auto each = [&](std::initializer_list<const char*> roles) {
+      for (const char* role : roles)
+        if (f.has(role)) kernel(f[role]);
+    };
+    switch (node.op) {
+      case Op::conv2d:
+      case Op::dense:
+        // d_out is read by three sums (weights, bias, input): computed once.
+        each({"out_acc", "d_out", "d_weight", "d_bias", "d_in0_acc"});
+        break;
+      case Op::max_pool:
+      case Op::avg_pool:
+        each({f.has("argmax") ? "argmax" : "out", "d_in0"});
+        break;
+      case Op::flatten:
+      case Op::global_avg_pool:
+        each({"out", "d_in0"});
+        break;
+      case Op::maxout:
+        each({"argmax", "d_in0"});
+        break;
+      case Op::prelu:
+        each({"d_weight"});
+        break;
+      case Op::batch_norm:
+        each({"sum", "squares", "d_bias", "centered_sum", "mean", "inv_std", "scale", "shift",
+              "out", "d_in0"});
+        break;
+      case Op::softmax_cross_entropy:
+        each({"max", "logsumexp", "d_in0"});
+        break;
+      default:
+        break;  // activations, dropout, normalize, add, concat: inlined into their readers
+    }
+    each({"d_out_sum"});  // a sum of several readers' adjoints
+  }
+};
+
+}  // namespace
+
+void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+                const EntryOutputs& outputs, const GpuKnobs& knobs) {
+  (void)entry;
+  GpuPolicy p{knobs, {}};
+  for (std::size_t i = 1; i < model.nodes.size(); ++i) p.node(model.nodes[i], lowered.nodes[i]);
+  if (lowered.grad_input_is_sum) p.kernel(lowered.grad_input);
+  for (const Func& f : outputs.outputs) p.kernel(f);
+  if (lowered.grad_params.defined()) p.kernel(lowered.grad_params);
+  if (lowered.buffers_out.defined()) p.kernel(lowered.buffers_out);
+  if (outputs.updated.defined()) {
+    Func u = outputs.updated;
+    p.kernel(u);
+    for (int k = 0; k < gen::optimizer_kinds; ++k) u.specialize(outputs.optimizer == k);
+  }
+}
+
+}  // namespace kiln::schedules

@@ -1,0 +1,24 @@
+// The GPU targets against the CPU (issue 4): every model built for OpenCL (through PoCL
+// on this machine's CPU, Debian's pocl-opencl-icd) computes what its CPU build computes,
+// entry by entry: forward, gradients (loss, every parameter tensor's gradient, the
+// input's) and a training step. Together the models hold every op kind: widenet (conv,
+// residual, concat, both pools, global average pooling, batch norm, dropout, input
+// normalization, every activation), dilated_grouped_maxout (dilation, groups, no bias,
+// maxout) and lenet5. OpenCL is exercised only through AOT libraries: PoCL's LLVM and
+// Halide's JIT LLVM crash in one process, and this binary links no Halide compiler.
+#include "models/support.hpp"
+
+#include <string>
+
+namespace {
+void check_target(const std::string& model, const char* target) {
+  INFO(model << " on " << target);
+  const kiln::Network gpu(kiln::find_model(model), target);
+  const kiln::Network cpu(kiln::find_model(model), "cpu");
+  kiln::modeltest::check_same_numbers(gpu, cpu);
+}
+}  // namespace
+
+TEST_CASE("OpenCL builds compute what the CPU builds do", "[models][opencl]") {
+  for (const char* model : {"lenet5", "widenet", "dilated_grouped_maxout"}) check_target(model, "opencl");
+}
