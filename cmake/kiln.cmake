@@ -4,7 +4,9 @@
 #
 # At build time, runs the model's generator and builds one AOT static library per
 # (entry, target), named <NAME>_<entry>_<target> with the same C function name
-# (target '-' and ',' become '_'). All of them share one Halide runtime. A registration
+# (target '-' and ',' become '_'). All of them share one Halide runtime. Targets of
+# another architecture (not host...) build the forward entry only, with a runtime of
+# their own (global property KILN_HALIDE_RUNTIME_<target suffix>), unregistered. A registration
 # source, which tells the runtime's model registry about each library, is added to the
 # global KILN_MODEL_REGISTRATIONS property; models/CMakeLists.txt links them all into
 # the kiln_models object library. CPU_LAYOUT picks the hand CPU policy (default auto:
@@ -63,6 +65,28 @@ function(kiln_add_model NAME)
   set(libraries "")
   foreach(target IN LISTS ARG_TARGETS)
     kiln_target_suffix("${target}" suffix)
+    # Another architecture (arm-64-linux, ...): its forward entry is built, with one
+    # runtime per such target, and left for a cross-linked program; it is not linked
+    # into this machine's programs or registered.
+    if(NOT target MATCHES "^host")
+      if(NOT "forward" IN_LIST ARG_ENTRIES)
+        continue()
+      endif()
+      set(lib ${NAME}_forward_${suffix})
+      get_property(cross_runtime GLOBAL PROPERTY KILN_HALIDE_RUNTIME_${suffix})
+      set(use_runtime "")
+      if(cross_runtime)
+        set(use_runtime USE_RUNTIME ${cross_runtime})
+      endif()
+      add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}_forward
+                         TARGETS ${target} ${use_runtime} ${autoscheduler}
+                         PARAMS batch_estimate=${ARG_BATCH_ESTIMATE} cpu_layout=${ARG_CPU_LAYOUT}
+                                io_layout=${ARG_IO_LAYOUT})
+      if(NOT cross_runtime)
+        set_property(GLOBAL PROPERTY KILN_HALIDE_RUNTIME_${suffix} ${lib}.runtime)
+      endif()
+      continue()
+    endif()
     foreach(entry IN LISTS ARG_ENTRIES)
       set(lib ${NAME}_${entry}_${suffix})
       set(use_runtime "")
