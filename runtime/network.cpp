@@ -38,6 +38,9 @@ void prepare_process() {
     halide_set_error_handler(remember_halide_error);
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    // The same for device memory: GPU entries allocate every intermediate on the device
+    // per call; Halide's runtime keeps freed blocks for the next call instead.
+    halide_reuse_device_allocations(nullptr, true);
   });
 }
 

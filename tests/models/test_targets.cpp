@@ -22,3 +22,10 @@ void check_target(const std::string& model, const char* target) {
 TEST_CASE("OpenCL builds compute what the CPU builds do", "[models][opencl]") {
   for (const char* model : {"lenet5", "widenet", "dilated_grouped_maxout"}) check_target(model, "opencl");
 }
+
+// The same for the CUDA builds, on a machine with a CUDA device: hidden (the leading "."
+// of its tag), so that ctest on this machine skips it; the GPU check (bench/gpu/run.sh)
+// runs it by its tag.
+TEST_CASE("CUDA builds compute what the CPU builds do", "[.cuda]") {
+  for (const char* model : {"lenet5", "widenet", "dilated_grouped_maxout"}) check_target(model, "cuda");
+}

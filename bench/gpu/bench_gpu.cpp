@@ -1,0 +1,99 @@
+// Times kiln's GPU builds with every buffer resident on the device, as PyTorch's device
+// tensors are (bench/gpu/run.sh runs it next to bench/gpu/torch_side.py):
+//   bench_gpu --target cuda|opencl --workload lenet5_step|conv3x3 [--batch B] [--calls K]
+// prints "kiln_ms <median of 5 rounds of K calls, per call>". lenet5_step: LeNet-5's
+// train_step (SGD with momentum), parameters and optimizer state updated in place on
+// the device. conv3x3: the one-conv model conv3x3_gpu (64 -> 64 channels, 3x3, pad 1,
+// 56 x 56), forward. The device is synchronized once per round (a copy of the loss or
+// output to the host), so the calls' launches overlap as PyTorch's do.
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+
+#include <HalideBuffer.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+using Halide::Runtime::Buffer;
+
+template <class F>
+double per_call_ms(int calls, F&& call, Buffer<float>& sync) {
+  std::vector<double> rounds;
+  for (int r = 0; r < 6; ++r) {  // the first round warms up (kernels compiled, memory cached)
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < calls; ++k) call();
+    sync.set_device_dirty();
+    if (sync.copy_to_host() != 0) throw std::runtime_error("bench_gpu: copy to host failed");
+    const auto end = std::chrono::steady_clock::now();
+    if (r > 0) rounds.push_back(std::chrono::duration<double, std::milli>(end - start).count() / calls);
+  }
+  std::nth_element(rounds.begin(), rounds.begin() + rounds.size() / 2, rounds.end());
+  return rounds[rounds.size() / 2];
+}
+
+void check(int rc, const char* what) {
+  if (rc != 0) throw std::runtime_error(fmt::format("bench_gpu: {} failed (Halide error {})", what, rc));
+}
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::string target = "cuda", workload = "lenet5_step";
+  int batch = 0, calls = 50;
+  for (int k = 1; k + 1 < argc; k += 2) {
+    if (!std::strcmp(argv[k], "--target")) target = argv[k + 1];
+    if (!std::strcmp(argv[k], "--workload")) workload = argv[k + 1];
+    if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--calls")) calls = std::atoi(argv[k + 1]);
+  }
+  const bool step = workload == "lenet5_step";
+  if (!step && workload != "conv3x3") throw std::runtime_error("bench_gpu: unknown workload '" + workload + "'");
+  if (batch == 0) batch = step ? 256 : 32;
+  const kiln::RegisteredModel& model = kiln::find_model(step ? "lenet5" : "conv3x3_gpu");
+  const kiln::Network net(model, target);  // says so when the device is absent
+  const kiln::EntryRecord& e = model.entry(step ? "train_step" : "forward", target);
+  kiln::Parameters params(model.view);
+  params.initialize(1);
+  const int P = int(params.size());
+  Buffer<float> p(params.data(), P), m(P), v(P), b(params.buffers(), int(net.buffer_floats()));
+  m.fill(0.0f);
+  v.fill(0.0f);
+  const kiln::Shape in_s = model.view.input_shape(), out_s = model.view.output_shape();
+  std::vector<int> in_dims, out_dims;
+  for (int k = in_s.rank - 1; k >= 0; --k) in_dims.push_back(in_s[k]);
+  for (int k = out_s.rank - 1; k >= 0; --k) out_dims.push_back(out_s[k]);
+  in_dims.push_back(batch);
+  out_dims.push_back(batch);
+  Buffer<float> input(in_dims), output(out_dims), loss = Buffer<float>::make_scalar();
+  Buffer<int32_t> labels(batch);
+  for (int k = 0; k < batch; ++k) labels(k) = k % 10;
+  float* x = input.data();
+  for (std::size_t k = 0; k < input.number_of_elements(); ++k) x[k] = float((k * 2654435761u) % 1000) / 1000.0f;
+  for (auto* buf : {&p, &m, &v, &b, &input}) buf->set_host_dirty();
+  labels.set_host_dirty();
+
+  double ms = 0;
+  if (step) {
+    int seed = 0, optimizer = int(kiln::Optimizer::momentum), t = 1;
+    float lr = 0.01f, wd = 0.0f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    // params', m', v' and buffers' are the same device buffers: updated in place.
+    std::vector<void*> args{p.raw_buffer(), m.raw_buffer(), v.raw_buffer(), b.raw_buffer(),
+                            input.raw_buffer(), labels.raw_buffer(), &seed, &optimizer, &lr, &wd,
+                            &b1, &b2, &eps, &t, loss.raw_buffer(), p.raw_buffer(), m.raw_buffer(),
+                            v.raw_buffer(), b.raw_buffer()};
+    ms = per_call_ms(calls, [&] { check(e.argv(args.data()), "train_step"); }, loss);
+  } else {
+    std::vector<void*> args{p.raw_buffer(), b.raw_buffer(), input.raw_buffer(), output.raw_buffer()};
+    ms = per_call_ms(calls, [&] { check(e.argv(args.data()), "forward"); }, output);
+  }
+  fmt::print("kiln_ms {:.4f}\n", ms);
+  return 0;
+} catch (const std::exception& ex) {
+  fmt::print(stderr, "{}\n", ex.what());
+  return 1;
+}
