@@ -53,11 +53,11 @@ struct GpuPolicy {
         }
         RVar all = r[0];
         for (std::size_t k = 1; k < r.size(); ++k) {
-          RVar next(all.name() + "_" + std::to_string(k));
+          RVar next("gpu_r" + std::to_string(k));
           st.fuse(all, r[k], next);
           all = next;
         }
-        RVar block(all.name() + "_b"), thread(all.name() + "_t");
+        RVar block("gpu_rb"), thread("gpu_rt");
         st.allow_race_conditions().gpu_tile(all, block, thread, knobs.threads,
                                             TailStrategy::GuardWithIf);
       }
@@ -77,13 +77,13 @@ struct GpuPolicy {
 
   template <class S>
   void over_pure_dims(S st, const std::vector<Var>& pure) {
-    Var all = pure[0];
+    Var all = pure[0];  // the fused loops: gpu_v1, gpu_v2, ... (short kernel names)
     for (std::size_t k = 1; k < pure.size(); ++k) {
-      Var next(all.name() + "_" + pure[k].name());
+      Var next("gpu_v" + std::to_string(k));
       st.fuse(all, pure[k], next);
       all = next;
     }
-    Var block(all.name() + "_b"), thread(all.name() + "_t");
+    Var block("gpu_b"), thread("gpu_t");
     st.gpu_tile(all, block, thread, knobs.threads, TailStrategy::GuardWithIf);
   }
 
