@@ -64,6 +64,23 @@ struct GpuPolicy {
     }
   }
 
+  // A sum over the batch and pixels into a few values (a weight or bias gradient, batch
+  // norm's statistics): one kernel would run as many threads as there are values, each
+  // adding a whole batch. Instead the sum is split per sample (rfactor over the domain's
+  // outermost variable, the batch): a kernel of values x samples threads adds each
+  // sample's pixels, and a second adds the samples.
+  void per_sample_sum(Func f) {
+    if (scheduled.count(f.name()) || f.num_update_definitions() != 1 || !writes_pure_dims(f, 0)) {
+      kernel(f);
+      return;
+    }
+    std::vector<RVar> r;
+    for (const auto& d : f.update().get_schedule().dims())
+      if (d.is_rvar()) r.push_back(RVar(d.var));
+    if (r.size() >= 2) kernel(f.update().rfactor(r.back(), Var("gpu_sample")));
+    kernel(f);
+  }
+
   // Whether update u writes f at its pure vars (acc(x, y, c, n) += ...).
   static bool writes_pure_dims(Func f, int u) {
     const std::vector<Expr> at = f.update_args(u);
@@ -92,11 +109,16 @@ struct GpuPolicy {
       for (const char* role : roles)
         if (f.has(role)) kernel(f[role]);
     };
+    auto sums = [&](std::initializer_list<const char*> roles) {
+      for (const char* role : roles)
+        if (f.has(role)) per_sample_sum(f[role]);
+    };
     switch (node.op) {
       case Op::conv2d:
       case Op::dense:
         // d_out is read by three sums (weights, bias, input): computed once.
-        each({"out_acc", "d_out", "d_weight", "d_bias", "d_in0_acc"});
+        each({"out_acc", "d_out", "d_in0_acc"});
+        sums({"d_weight", "d_bias"});
         break;
       case Op::max_pool:
       case Op::avg_pool:
@@ -110,11 +132,11 @@ struct GpuPolicy {
         each({"argmax", "d_in0"});
         break;
       case Op::prelu:
-        each({"d_weight"});
+        sums({"d_weight"});
         break;
       case Op::batch_norm:
-        each({"sum", "squares", "d_bias", "centered_sum", "mean", "inv_std", "scale", "shift",
-              "out", "d_in0"});
+        sums({"sum", "squares", "d_bias", "centered_sum"});
+        each({"mean", "inv_std", "scale", "shift", "out", "d_in0"});
         break;
       case Op::softmax_cross_entropy:
         each({"max", "logsumexp", "d_in0"});
