@@ -9,7 +9,7 @@
 // What is materialized mirrors the CPU policies (schedules/README.md): the sums of convs
 // and dense layers, their gradients, pooling, batch norm, the loss, the flat gradient
 // buffer and the optimizer pass.
-#include "schedules/schedule.hpp"
+#include "schedules/cpu_common.hpp"
 
 #include "generators/optimizer.hpp"
 
@@ -36,30 +36,20 @@ struct GpuPolicy {
       for (int u = 0; u < f.num_update_definitions(); ++u) f.update(u).gpu_single_thread();
       return;
     }
-    over_pure_dims(f, f.args());
+    threads_over(f, f.args(), "gpu_v");
     for (int u = 0; u < f.num_update_definitions(); ++u) {
       Stage st = f.update(u);
       if (writes_pure_dims(f, u)) {
-        over_pure_dims(st, f.args());
+        threads_over(st, f.args(), "gpu_v");
       } else {
         // A scatter (a parameter's gradient copied into the flat buffer): each point of
         // its domain writes its own element, so the domain's points are the threads.
-        std::vector<RVar> r;
-        for (const auto& d : st.get_schedule().dims())
-          if (d.is_rvar()) r.push_back(RVar(d.var));
+        const std::vector<RVar> r = cpu::rvars_of(st);
         if (r.empty()) {  // one element (batch norm's count of batches)
           st.gpu_single_thread();
           continue;
         }
-        RVar all = r[0];
-        for (std::size_t k = 1; k < r.size(); ++k) {
-          RVar next("gpu_r" + std::to_string(k));
-          st.fuse(all, r[k], next);
-          all = next;
-        }
-        RVar block("gpu_rb"), thread("gpu_rt");
-        st.allow_race_conditions().gpu_tile(all, block, thread, knobs.threads,
-                                            TailStrategy::GuardWithIf);
+        threads_over(st.allow_race_conditions(), r, "gpu_r");
       }
     }
   }
@@ -74,9 +64,7 @@ struct GpuPolicy {
       kernel(f);
       return;
     }
-    std::vector<RVar> r;
-    for (const auto& d : f.update().get_schedule().dims())
-      if (d.is_rvar()) r.push_back(RVar(d.var));
+    const std::vector<RVar> r = cpu::rvars_of(f.update());
     if (r.size() >= 2) kernel(f.update().rfactor(r.back(), Var("gpu_sample")));
     kernel(f);
   }
@@ -92,15 +80,17 @@ struct GpuPolicy {
     return true;
   }
 
-  template <class S>
-  void over_pure_dims(S st, const std::vector<Var>& pure) {
-    Var all = pure[0];  // the fused loops: gpu_v1, gpu_v2, ... (short kernel names)
-    for (std::size_t k = 1; k < pure.size(); ++k) {
-      Var next("gpu_v" + std::to_string(k));
-      st.fuse(all, pure[k], next);
+  // st's loops `loops` (innermost first) fused into one, named prefix1, prefix2, ...
+  // (short kernel names), and split into blocks of knobs.threads threads.
+  template <class S, class V>
+  void threads_over(S st, const std::vector<V>& loops, const std::string& prefix) {
+    V all = loops[0];
+    for (std::size_t k = 1; k < loops.size(); ++k) {
+      V next(prefix + std::to_string(k));
+      st.fuse(all, loops[k], next);
       all = next;
     }
-    Var block("gpu_b"), thread("gpu_t");
+    V block(prefix + "b"), thread(prefix + "t");
     st.gpu_tile(all, block, thread, knobs.threads, TailStrategy::GuardWithIf);
   }
 

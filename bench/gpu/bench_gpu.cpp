@@ -6,14 +6,13 @@
 // the device. conv3x3: the one-conv model conv3x3_gpu (64 -> 64 channels, 3x3, pad 1,
 // 56 x 56), forward. The device is synchronized once per round (a copy of the loss or
 // output to the host), so the calls' launches overlap as PyTorch's do.
+#include "bench/measure.hpp"
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
 
 #include <HalideBuffer.h>
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -22,19 +21,15 @@
 namespace {
 using Halide::Runtime::Buffer;
 
+// Per call: the median of 5 rounds of `calls` calls and one synchronization (after a
+// round that warms up: kernels compiled, memory cached).
 template <class F>
 double per_call_ms(int calls, F&& call, Buffer<float>& sync) {
-  std::vector<double> rounds;
-  for (int r = 0; r < 6; ++r) {  // the first round warms up (kernels compiled, memory cached)
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < calls; ++k) call();
-    sync.set_device_dirty();
-    if (sync.copy_to_host() != 0) throw std::runtime_error("bench_gpu: copy to host failed");
-    const auto end = std::chrono::steady_clock::now();
-    if (r > 0) rounds.push_back(std::chrono::duration<double, std::milli>(end - start).count() / calls);
-  }
-  std::nth_element(rounds.begin(), rounds.begin() + rounds.size() / 2, rounds.end());
-  return rounds[rounds.size() / 2];
+  return kiln::bench::median_ms(1, 5, [&](int) {
+           for (int k = 0; k < calls; ++k) call();
+           sync.set_device_dirty();
+           if (sync.copy_to_host() != 0) throw std::runtime_error("bench_gpu: copy to host failed");
+         }) / calls;
 }
 
 void check(int rc, const char* what) {
