@@ -109,7 +109,7 @@ function(kiln_add_model NAME)
       else()
         set(in_place false)
       endif()
-      string(APPEND entries "    {\"${target}\", \"${entry}\", ${lib}_argv, ${lib}_metadata, ${in_place}},\n")
+      string(APPEND entries "    {\"${target}\", \"${entry}\", ${lib}_argv, ${lib}_metadata, ${in_place}, ${in_place}},\n")
     endforeach()
   endforeach()
 
@@ -120,4 +120,29 @@ function(kiln_add_model NAME)
     set_property(GLOBAL APPEND PROPERTY KILN_MODEL_REGISTRATIONS ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.registration.cpp)
     set_property(GLOBAL APPEND PROPERTY KILN_MODEL_LIBRARIES ${libraries})
   endif()
+endfunction()
+
+# kiln_add_cells(): the recurrent cells' step pipelines (generators/cells/cells.cpp), for
+# the first of KILN_TARGETS, any hidden size, and the extern stages that loop them over
+# time (sequence_loop.cpp), as the static library kiln_cells. Models with rnn, lstm or
+# gru call those stages; kiln_models links kiln_cells after every model library.
+# Call it after the first kiln_add_model, so that the steps share its Halide runtime.
+function(kiln_add_cells)
+  get_property(runtime GLOBAL PROPERTY KILN_HALIDE_RUNTIME)
+  list(GET KILN_TARGETS 0 target)
+  add_halide_generator(kiln_cells.generator SOURCES ${CMAKE_SOURCE_DIR}/generators/cells/cells.cpp
+                       LINK_LIBRARIES kiln_dsl)
+  set(steps "")
+  set(index 0)
+  foreach(cell rnn lstm gru)  # the order of cells::Cell
+    foreach(direction forward backward)
+      add_halide_library(kiln_${cell}_step_${direction} FROM kiln_cells.generator
+                         GENERATOR kiln_step_${direction} TARGETS ${target} USE_RUNTIME ${runtime}
+                         PARAMS cell=${index})
+      list(APPEND steps kiln_${cell}_step_${direction})
+    endforeach()
+    math(EXPR index "${index} + 1")
+  endforeach()
+  add_library(kiln_cells STATIC ${CMAKE_SOURCE_DIR}/generators/cells/sequence_loop.cpp)
+  target_link_libraries(kiln_cells PUBLIC kiln_dsl Halide::Runtime ${steps})
 endfunction()

@@ -34,6 +34,9 @@ enum class Problem : unsigned char {
   dropout_probability_outside_0_1,
   normalize_values_differ_from_channels,
   batch_norm_epsilon_or_momentum_out_of_range,
+  embedding_expects_tokens,
+  recurrent_expects_a_sequence,
+  loss_classes_differ_from_vocabulary,
 };
 
 struct ShapeError {
@@ -115,10 +118,27 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         n.shape.dims[0] = pieces_of / n.groups;
         break;
       }
-      case Op::dense:
-        if (!in.is_flat()) return fail(Problem::dense_expects_a_flat_input, i, n, in);
+      case Op::dense:  // on a flat input, or at every step of a sequence
+        if (!in.is_flat() && !in.is_sequence()) return fail(Problem::dense_expects_a_flat_input, i, n, in);
         if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
-        n.shape = shape(n.units);
+        n.shape = in.is_flat() ? shape(n.units) : shape(in[0], n.units);
+        break;
+      case Op::embedding:
+      case Op::one_hot: {
+        const Node& src = nodes[n.inputs[0]];
+        if (src.op != Op::input || src.vocabulary <= 0 || !in.is_sequence() || in[1] != 1)
+          return fail(Problem::embedding_expects_tokens, i, n, in);
+        if (n.op == Op::embedding && n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
+        n.vocabulary = src.vocabulary;
+        n.shape = shape(in[0], n.op == Op::embedding ? n.units : n.vocabulary);
+        break;
+      }
+      case Op::rnn:
+      case Op::lstm:
+      case Op::gru:
+        if (!in.is_sequence()) return fail(Problem::recurrent_expects_a_sequence, i, n, in);
+        if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
+        n.shape = n.last_step ? shape(n.units) : shape(in[0], n.units);
         break;
       case Op::flatten:
         n.shape = shape(int(in.elements()));
@@ -166,8 +186,11 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         n.shape = shape(channels, in.height(), in.width());
         break;
       }
-      case Op::softmax_cross_entropy:
-        if (!in.is_flat()) return fail(Problem::loss_expects_flat_logits, i, n, in);
+      case Op::softmax_cross_entropy:  // one class per sample, or per step of a sequence
+        if (!in.is_flat() && !in.is_sequence()) return fail(Problem::loss_expects_flat_logits, i, n, in);
+        // A language model predicts the next token: as many classes as the vocabulary.
+        if (in.is_sequence() && nodes[0].vocabulary > 0 && in[1] != nodes[0].vocabulary)
+          return fail(Problem::loss_classes_differ_from_vocabulary, i, n, in, shape(nodes[0].vocabulary));
         n.shape = shape(1);
         break;
       case Op::input:
@@ -206,9 +229,9 @@ struct channels_not_divisible_by_groups { static_assert(Layer < 0, "conv2d: grou
 template <int Layer, Label Name, Shape Got, Shape Pieces>
 struct maxout_channels_not_divisible { static_assert(Layer < 0, "maxout(k): the input's channels (features, if flat) must be a multiple of k; change k or the layer before"); };
 template <int Layer, Label Name, Shape Got>
-struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input; insert flatten before it"); };
+struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input or a (T, F) sequence; insert flatten before it"); };
 template <int Layer, Label Name, Shape Got>
-struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits; end the model with dense(classes)"); };
+struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes)"); };
 template <int Layer, Label Name, Shape Got>
 struct nothing_may_follow_a_loss { static_assert(Layer < 0, "kiln::model: a loss must be the last layer of its branch"); };
 template <int Layer, Label Name, Shape Got, Shape Other>
@@ -225,6 +248,12 @@ template <int Layer, Label Name, Shape Got, Shape Values>
 struct normalize_values_differ_from_channels { static_assert(Layer < 0, "normalize(mean, std): expects a (C, H, W) input and one value (every channel) or C values of each; every std must be positive"); };
 template <int Layer, Label Name, Shape Got>
 struct batch_norm_epsilon_or_momentum_out_of_range { static_assert(Layer < 0, "batch_norm(eps, momentum): eps must be positive and 0 <= momentum <= 1"); };
+template <int Layer, Label Name, Shape Got>
+struct embedding_expects_token_ids { static_assert(Layer < 0, "embedding/one_hot: read the token ids of the model's input; start the model with tokens(T, V), V > 0, and put embedding(D) or one_hot right after it"); };
+template <int Layer, Label Name, Shape Got>
+struct recurrent_layer_expects_a_sequence { static_assert(Layer < 0, "rnn/lstm/gru: expects a (T, F) sequence; feed it from tokens(T, V) through embedding(D) or one_hot, from input_sequence(T, F), or from a recurrent layer without last_step"); };
+template <int Layer, Label Name, Shape Got, Shape Vocabulary>
+struct loss_classes_differ_from_vocabulary { static_assert(Layer < 0, "softmax_cross_entropy: a language model's per-step logits (T, K) predict the next token, so K must equal the vocabulary V of tokens(T, V); end the model with dense(V)"); };
 }  // namespace shape_error
 
 template <ShapeError E>
@@ -251,6 +280,9 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::dropout_probability_outside_0_1) (void)dropout_probability_outside_0_1<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::normalize_values_differ_from_channels) (void)normalize_values_differ_from_channels<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::batch_norm_epsilon_or_momentum_out_of_range) (void)batch_norm_epsilon_or_momentum_out_of_range<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::embedding_expects_tokens) (void)embedding_expects_token_ids<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::recurrent_expects_a_sequence) (void)recurrent_layer_expects_a_sequence<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::loss_classes_differ_from_vocabulary) (void)loss_classes_differ_from_vocabulary<L, E.name, E.got, E.other>{};
   return E.problem == Problem::none;
 }
 

@@ -30,6 +30,15 @@ enum class Op : unsigned char {
   maxout,  // (C, H, W) -> (C/k, H, W), (F) -> (F/k): the max of k consecutive channels
   add,     // elementwise sum of two nodes of the same shape (residual connections)
   concat,  // channel concatenation of image nodes with the same H and W
+  // Sequences (T, F), recurrent.hpp in generators/ops: token ids -> vectors, per step.
+  embedding,  // (T, 1) token ids -> (T, D): row id of a learned [V, D] table (nn.Embedding)
+  one_hot,    // (T, 1) token ids -> (T, V): 1 at the id, 0 elsewhere
+  // Recurrent layers over a sequence (T, F) -> (T, H), or (H) with last_step; one cell
+  // applied at every step with shared parameters, zero initial state (nn.RNN, nn.LSTM,
+  // nn.GRU with batch_first, one layer each; stack nodes for more layers).
+  rnn,   // h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+  lstm,  // gates i, f, g, o; c' = f c + i g; h' = o tanh(c')
+  gru,   // gates r, z, n; h' = (1 - z) n + z h
   softmax_cross_entropy,
 };
 
@@ -54,6 +63,11 @@ constexpr std::string_view op_name(Op op) {
     case Op::maxout: return "maxout";
     case Op::add: return "add";
     case Op::concat: return "concat";
+    case Op::embedding: return "embedding";
+    case Op::one_hot: return "one_hot";
+    case Op::rnn: return "rnn";
+    case Op::lstm: return "lstm";
+    case Op::gru: return "gru";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
   }
   return "?";
@@ -70,6 +84,10 @@ constexpr std::string_view default_stem(Op op) {
 }
 
 constexpr bool is_loss(Op op) { return op == Op::softmax_cross_entropy; }
+constexpr bool is_recurrent(Op op) { return op == Op::rnn || op == Op::lstm || op == Op::gru; }
+// A recurrent cell's gate blocks of H rows in its weights: PyTorch's 1, 4 (i, f, g, o)
+// and 3 (r, z, n).
+constexpr int gate_count(Op op) { return op == Op::lstm ? 4 : op == Op::gru ? 3 : 1; }
 
 // How a weight tensor starts. Biases always start at zero.
 enum class Init : unsigned char {
@@ -77,6 +95,8 @@ enum class Init : unsigned char {
   xavier,    // normal, std sqrt(2 / (fan_in + fan_out))
   zeros,
   constant,  // every element Parameter::init_value (prelu's slopes: Node::alpha)
+  normal,    // standard normal (nn.Embedding)
+  uniform_hidden,  // U(-1/sqrt(H), 1/sqrt(H)), H the hidden size: every tensor of nn.RNN/LSTM/GRU
 };
 
 inline constexpr int no_input = -1;
@@ -90,8 +110,13 @@ struct Node {
   // Producers, as node indices; no_input where unused. A plain layer leaves them all
   // unused and model() wires it to the node before it.
   std::array<int, max_inputs> inputs{no_input, no_input, no_input, no_input};
-  // conv2d: output channels; dense: output features.
+  // conv2d: output channels; dense: output features; embedding: vector size; rnn, lstm,
+  // gru: hidden size.
   int units = 0;
+  // tokens input: ids are in [0, vocabulary); embedding and one_hot copy it from there.
+  int vocabulary = 0;
+  // rnn, lstm, gru: output only the last step's hidden state (many-to-one).
+  bool last_step = false;
   int kernel_h = 0, kernel_w = 0;
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
@@ -155,6 +180,15 @@ inline constexpr bool one_of = (std::is_same_v<Option, Allowed> || ...);
 // input(C, H, W) for images, input(F) for feature vectors.
 constexpr Node input(int c, int h, int w) { return Node{.op = Op::input, .shape = shape(c, h, w)}; }
 constexpr Node input(int f) { return Node{.op = Op::input, .shape = shape(f)}; }
+// input_sequence(T, F): T steps of F features each.
+constexpr Node input_sequence(int length, int features) {
+  return Node{.op = Op::input, .shape = shape(length, features)};
+}
+// tokens(T, V): a sequence of T token ids in [0, V), per sample a (T, 1) tensor of ids
+// stored as floats (exact below 2^24). Read by embedding(D) or one_hot.
+constexpr Node tokens(int length, int vocabulary) {
+  return Node{.op = Op::input, .vocabulary = vocabulary, .shape = shape(length, 1)};
+}
 
 // conv2d(out_channels, kernel, options...): kernel is k (square) or given as kernel(h, w).
 struct Kernel { int h, w; };
@@ -197,6 +231,26 @@ constexpr Node dense(int units, Options... options) {
   (detail::apply(n, options), ...);
   return n;
 }
+
+// embedding(D): nn.Embedding(V, D), "<name>.weight" [V, D], normal(0, 1) at the start
+// as PyTorch's. one_hot: F.one_hot(ids, V) as floats.
+constexpr Node embedding(int size) { return Node{.op = Op::embedding, .units = size, .init = Init::normal}; }
+inline constexpr Node one_hot{.op = Op::one_hot};
+
+// rnn(H), lstm(H), gru(H), or with last_step the last step's state only:
+// lstm(256, last_step). Parameters as PyTorch's one-layer modules: weight_ih_l0
+// [G H, F], weight_hh_l0 [G H, H], bias_ih_l0 and bias_hh_l0 [G H], G = gate_count.
+struct LastStep {};
+inline constexpr LastStep last_step{};
+constexpr Node recurrent(Op op, int hidden, bool last) {
+  return Node{.op = op, .units = hidden, .last_step = last, .init = Init::uniform_hidden};
+}
+constexpr Node rnn(int hidden) { return recurrent(Op::rnn, hidden, false); }
+constexpr Node rnn(int hidden, LastStep) { return recurrent(Op::rnn, hidden, true); }
+constexpr Node lstm(int hidden) { return recurrent(Op::lstm, hidden, false); }
+constexpr Node lstm(int hidden, LastStep) { return recurrent(Op::lstm, hidden, true); }
+constexpr Node gru(int hidden) { return recurrent(Op::gru, hidden, false); }
+constexpr Node gru(int hidden, LastStep) { return recurrent(Op::gru, hidden, true); }
 
 inline constexpr Node flatten{.op = Op::flatten};
 inline constexpr Node relu{.op = Op::relu};

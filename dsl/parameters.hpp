@@ -11,6 +11,10 @@ namespace kiln {
 enum class ParameterRole : unsigned char {
   weight,
   bias,
+  weight_ih,  // recurrent layers, PyTorch's names for layer 0: weight_ih_l0, ...
+  weight_hh,
+  bias_ih,
+  bias_hh,
   running_mean,     // buffers from here on
   running_var,
   batches_tracked,  // num_batches_tracked: a count, stored as float, saved as int64
@@ -20,6 +24,10 @@ constexpr std::string_view role_name(ParameterRole r) {
   switch (r) {
     case ParameterRole::weight: return "weight";
     case ParameterRole::bias: return "bias";
+    case ParameterRole::weight_ih: return "weight_ih_l0";
+    case ParameterRole::weight_hh: return "weight_hh_l0";
+    case ParameterRole::bias_ih: return "bias_ih_l0";
+    case ParameterRole::bias_hh: return "bias_hh_l0";
     case ParameterRole::running_mean: return "running_mean";
     case ParameterRole::running_var: return "running_var";
     case ParameterRole::batches_tracked: return "num_batches_tracked";
@@ -105,7 +113,11 @@ constexpr OwnedTensors owned_tensors(const Node& node) {
   switch (node.op) {
     case Op::conv2d:
     case Op::dense: return {{R::weight, R::bias}, node.bias ? 2 : 1};
-    case Op::prelu: return {{R::weight}, 1};
+    case Op::prelu:
+    case Op::embedding: return {{R::weight}, 1};
+    case Op::rnn:
+    case Op::lstm:
+    case Op::gru: return {{R::weight_ih, R::weight_hh, R::bias_ih, R::bias_hh}, 4};
     case Op::batch_norm:
       return {{R::weight, R::bias, R::running_mean, R::running_var, R::batches_tracked}, 5};
     default: return {};
@@ -114,6 +126,15 @@ constexpr OwnedTensors owned_tensors(const Node& node) {
 constexpr int parameter_tensors(const Node& node) { return owned_tensors(node).count; }
 // Table capacity for a model of n nodes.
 constexpr std::size_t parameter_slots(int n) { return std::size_t(5 * n); }
+
+namespace detail {
+// sqrt(x) for x >= 1 by Newton's method, in constant expressions.
+constexpr double square_root(double x) {
+  double r = x;
+  for (int k = 0; k < 64; ++k) r = 0.5 * (r + x / r);
+  return r;
+}
+}  // namespace detail
 
 // Tensor t of `node` (index i), whose input has per-sample shape `in`.
 constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
@@ -125,6 +146,22 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
   p.name = join(node.name, ".", role_name(p.role));
   const int channels = in.is_image() ? in.channels() : in[0];
   p.init = p.role == ParameterRole::weight ? node.init : Init::zeros;
+  if (is_recurrent(node.op)) {  // every tensor U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's
+    const int rows = gate_count(node.op) * node.units, f = in[1];
+    const bool ih = p.role == ParameterRole::weight_ih, weight = ih || p.role == ParameterRole::weight_hh;
+    p.shape = weight ? shape(rows, ih ? f : node.units) : shape(rows);
+    p.fan_in = weight ? p.shape[1] : 1;
+    p.fan_out = rows;
+    p.init = node.init;
+    p.init_value = float(1.0 / detail::square_root(node.units));
+    return p;
+  }
+  if (node.op == Op::embedding) {  // [V, D]
+    p.shape = shape(node.vocabulary, node.units);
+    p.fan_in = 1;
+    p.fan_out = node.units;
+    return p;
+  }
   if (node.op == Op::conv2d) {  // [O, C / groups, KH, KW], stored as Parameter::storage says
     const int c = in.channels() / node.groups, kh = node.kernel_h, kw = node.kernel_w;
     p.shape = t == 0 ? shape(node.units, c, kh, kw) : shape(node.units);
@@ -145,8 +182,8 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
       p.init_value = 1.0f;
     }
     return p;
-  } else {  // dense
-    const int f = in[0];
+  } else {  // dense: on a flat input, or at every step of a sequence (T, F)
+    const int f = in.is_sequence() ? in[1] : in[0];
     p.shape = t == 0 ? shape(node.units, f) : shape(node.units);
     p.fan_in = f;
     p.fan_out = node.units;

@@ -6,7 +6,7 @@
 namespace kiln {
 
 struct Recipe {
-  std::string_view dataset = "mnist";    // the data set the CLI loads
+  std::string_view dataset = "mnist";    // the data set the CLI loads ("fortunes": text)
   int epochs = 10;
   int batch = 64;
   float learning_rate = 1e-3f;
@@ -14,6 +14,7 @@ struct Recipe {
   std::string_view lr_schedule = "cosine";  // constant, step, exponential, inverse_time, cosine
   float weight_decay = 0.0f;
   int augment_shift = 0;                 // random translations of up to this many pixels
+  float clip_norm = 0.0f;                // > 0: gradients clipped to this global L2 norm
 };
 
 }  // namespace kiln

@@ -22,6 +22,8 @@ struct Shape {
   }
   constexpr bool is_image() const { return rank == 3; }
   constexpr bool is_flat() const { return rank == 1; }
+  // (T, F): T steps of F features (or of one token id: tokens(T, V)).
+  constexpr bool is_sequence() const { return rank == 2; }
   // Image accessors; only meaningful when is_image().
   constexpr int channels() const { return dims[0]; }
   constexpr int height() const { return dims[1]; }

@@ -1,12 +1,13 @@
 // The three generated entries of a model, as Halide generators:
 //   forward(params, buffers, input) -> output                      (inference)
 //   gradients(params, buffers, input, labels, seed) -> loss, grad_params, grad_input
-//   train_step(params, m, v, buffers, input, labels, seed, hyper-parameters)
+//   train_step(params, m, v, buffers, input, labels, seed, hyper-parameters, clip_norm)
 //       -> loss, params', m', v', buffers'
 // gradients and train_step run the model in training mode (batch statistics, dropout
 // drawn from `seed`). Buffers: params, m, v, grad_params are flat float32 [P];
 // buffers is flat float32 [max(B, 1)] (batch norm's running statistics); input is the batch in
-// PyTorch's NCHW memory order (Halide dims x, y, c, n); labels int32 [N]; output the
+// PyTorch's NCHW memory order (Halide dims x, y, c, n), sequences (i, t, n); labels
+// int32 [N] (per-step logits: [N, T], Halide dims t, n); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
 // reads each element only before writing it.
@@ -57,6 +58,13 @@ struct EntryBase : Halide::Generator<Self> {
   static int buffer_floats() { return std::max<int>(1, int(model().buffer_count)); }
   void estimate_flat(Input<Halide::Buffer<float>>& b, int size) { b.dim(0).set_estimate(0, size); }
   static int input_dims() { return model().input_shape().rank + 1; }
+  // labels(n), or labels(t, n) for per-step logits (T, K).
+  static int label_dims() { return model().output_shape().is_sequence() ? 2 : 1; }
+  void estimate_labels(Input<Halide::Buffer<int32_t>>& labels) {
+    const Shape s = model().output_shape();
+    if (s.is_sequence()) labels.dim(0).set_estimate(0, s[0]);
+    labels.dim(label_dims() - 1).set_estimate(0, batch_estimate);
+  }
   static int output_dims() { return model().output_shape().rank + 1; }
 
   // A sample of shape s as Halide dims, innermost first: W, H, C (channels-last: C, W, H).
@@ -81,6 +89,10 @@ struct EntryBase : Halide::Generator<Self> {
                       const schedules::EntryOutputs& outs) {
     if (this->get_auto_schedule()) return;  // an autoscheduler plans it from the estimates
     if (this->get_target().has_gpu_feature()) {
+      for (const Node& node : model().nodes)
+        if (is_recurrent(node.op))
+          throw std::invalid_argument("kiln: " + std::string(model().name) +
+                                      ": recurrent layers run on CPU targets only (their time loop is a host extern stage)");
       schedules::gpu_policy(model(), lowered, entry, outs, {gpu_threads});
       return;
     }
@@ -101,7 +113,8 @@ struct Forward : EntryBase<Forward<View>, View> {
     const bool channels_last = B::channels_last_io(true);
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     Halide::Func no_labels("no_labels");
-    no_labels(dims().n) = 0;
+    if (B::label_dims() == 2) no_labels(dims().t, dims().n) = 0;
+    else no_labels(dims().n) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
     LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0}, false);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;
@@ -119,7 +132,7 @@ struct Gradients : EntryBase<Gradients<View>, View> {
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", 1};
+  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Buffer<float>> grad_params{"grad_params", 1};
@@ -137,7 +150,7 @@ struct Gradients : EntryBase<Gradients<View>, View> {
     const int P = int(B::model().parameter_count);
     params.dim(0).set_estimate(0, P);
     grad_params.dim(0).set_estimate(0, P);
-    labels.dim(0).set_estimate(0, B::batch_estimate);
+    B::estimate_labels(labels);
     B::estimate_batch_input(input);
     const Shape s = B::model().input_shape();
     for (int d = 0; d < s.rank; ++d) grad_input.dim(d).set_estimate(0, s[s.rank - 1 - d]);
@@ -154,7 +167,7 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
   typename B::template Input<Halide::Buffer<float>> state_v{"state_v", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", 1};
+  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
   typename B::template Input<float> learning_rate{"learning_rate", 0.01f};
@@ -163,6 +176,8 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
   typename B::template Input<float> beta2{"beta2", 0.999f};
   typename B::template Input<float> epsilon{"epsilon", 1e-8f};
   typename B::template Input<int> step{"step", 1};
+  // Clip the gradient to this global L2 norm first (torch.nn.utils.clip_grad_norm_); 0: don't.
+  typename B::template Input<float> clip_norm{"clip_norm", 0.0f};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Func> updated{"updated", {Halide::Float(32), Halide::Float(32), Halide::Float(32)}, 1};
   typename B::template Output<Halide::Buffer<float>> buffers_out{"buffers_out", 1};
@@ -176,9 +191,11 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
     B::estimate_flat(buffers, B::buffer_floats());
     buffers_out.dim(0).set_estimate(0, B::buffer_floats());
     seed.set_estimate(0);
-    HyperParameters h{optimizer, learning_rate, weight_decay, beta1, beta2, epsilon, step};
-    updated = optimizer_update(params, m.grad_params, state_m, state_v, h);
+    HyperParameters h{optimizer, learning_rate, weight_decay, beta1, beta2, epsilon, step, clip_norm};
     const int P = int(B::model().parameter_count);
+    const bool clipping = !this->get_auto_schedule();
+    const OptimizerFuncs opt = optimizer_update(params, m.grad_params, state_m, state_v, h, P, clipping);
+    updated = opt.updated;
     for (auto* b : {&params, &state_m, &state_v}) b->dim(0).set_estimate(0, P);
     updated.set_estimate(dims().i, 0, P);
     optimizer.set_estimate(int(OptimizerKind::adam));
@@ -188,9 +205,12 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
     beta2.set_estimate(0.999f);
     epsilon.set_estimate(1e-8f);
     step.set_estimate(1);
-    labels.dim(0).set_estimate(0, B::batch_estimate);
+    clip_norm.set_estimate(0.0f);
+    B::estimate_labels(labels);
     B::estimate_batch_input(input);
-    B::schedule_entry(m, schedules::Entry::train_step, {{loss, buffers_out}, updated, optimizer});
+    B::schedule_entry(m, schedules::Entry::train_step,
+                      {{loss, buffers_out}, updated, optimizer, false,
+                       clipping ? opt.norm_partial : Halide::Func(), clipping ? opt.norm : Halide::Func()});
   }
 };
 

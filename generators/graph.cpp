@@ -38,10 +38,12 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.batch = batch;
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
-  if (model.loss_node >= 0) {
-    const int classes = model.output_shape()[0];
+  if (model.loss_node >= 0) {  // labels(n), or labels(t, n) for per-step logits (T, K)
+    const Shape out = model.output_shape();
+    const int classes = out.is_sequence() ? out[1] : out[0];
     Func lab("labels_clamped");
-    lab(d.n) = clamp(labels(clamp(d.n, 0, batch - 1)), 0, classes - 1);
+    if (out.is_sequence()) lab(d.t, d.n) = clamp(labels(d.t, clamp(d.n, 0, batch - 1)), 0, classes - 1);
+    else lab(d.n) = clamp(labels(clamp(d.n, 0, batch - 1)), 0, classes - 1);
     m.ctx.labels = lab;
   }
 
@@ -94,8 +96,11 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
 
   Func grad("grad_params");
   grad(d.i) = 0.0f;
-  for (const Parameter& p : model.parameters)
-    scatter_parameter(grad, m.nodes[p.node][p.role == ParameterRole::weight ? "d_weight" : "d_bias"], p);
+  static const std::map<ParameterRole, std::string> gradient_of{
+      {ParameterRole::weight, "d_weight"},       {ParameterRole::bias, "d_bias"},
+      {ParameterRole::weight_ih, "d_weight_ih"}, {ParameterRole::weight_hh, "d_weight_hh"},
+      {ParameterRole::bias_ih, "d_bias_ih"},     {ParameterRole::bias_hh, "d_bias_hh"}};
+  for (const Parameter& p : model.parameters) scatter_parameter(grad, m.nodes[p.node][gradient_of.at(p.role)], p);
   m.grad_params = grad;
   return m;
 }

@@ -18,7 +18,7 @@ struct LoweredModel {
 
 // What the model is lowered from: params(j) the flat parameter buffer, buffers(j) the
 // flat buffer of buffers, input the batch (dims of input_shape + n), labels(n) int32
-// class labels (ignored without a loss), batch the run-time N, seed dropout's draw.
+// class labels, labels(t, n) for per-step logits (ignored without a loss), batch the run-time N, seed dropout's draw.
 struct ModelInputs {
   Func params, buffers, input, labels;
   Expr batch, seed;

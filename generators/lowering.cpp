@@ -13,6 +13,7 @@ const Dims& dims() {
 std::vector<Var> Dims::of(Shape s) const {
   if (s.is_image()) return {x, y, c, n};
   if (s.is_flat()) return {i, n};
+  if (s.is_sequence()) return {i, t, n};
   throw std::runtime_error("kiln: activations of rank " + std::to_string(s.rank) +
                            " are not lowered yet");
 }
@@ -94,6 +95,11 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::maxout: ops::maxout_forward(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_forward(node, in, f); break;
+    case Op::embedding: ops::embedding_forward(node, in[0], params[0], f); break;
+    case Op::one_hot: ops::embedding_forward(node, in[0], Func(), f); break;
+    case Op::rnn:
+    case Op::lstm:
+    case Op::gru: ops::recurrent_forward(node, in[0], params, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
     case Op::input: break;
   }
@@ -120,6 +126,11 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::maxout: ops::maxout_adjoint(node, in[0], f); break;
     case Op::add:
     case Op::concat: ops::merge_adjoint(node, in, f); break;
+    case Op::embedding:
+    case Op::one_hot: ops::embedding_adjoint(node, in[0], ctx, f); break;
+    case Op::rnn:
+    case Op::lstm:
+    case Op::gru: ops::recurrent_adjoint(node, in[0], params, ctx, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;
     case Op::input: break;
   }

@@ -3,6 +3,7 @@
 //
 // Activations are Halide Funcs over one sample's dims, innermost first, then the batch:
 //   images (C, H, W) -> f(x, y, c, n)      flat (F) -> f(i, n)
+//   sequences (T, F) -> f(i, t, n)
 // so that PyTorch's NCHW memory order is Halide's default order. The storage order
 // (e.g. batch innermost) is the schedule's business, never the algorithm's.
 #pragma once
@@ -24,7 +25,7 @@ using Halide::Var;
 
 // The Vars every activation Func is defined over.
 struct Dims {
-  Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, n{"n"};
+  Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, t{"t"}, n{"n"};
   // The argument list of an activation of per-sample shape s.
   std::vector<Var> of(Shape s) const;
 };
@@ -39,7 +40,7 @@ struct Tensor {
 // What the whole lowering shares.
 struct Context {
   Expr batch;   // run-time batch size N
-  Func labels;  // labels(n), int32, already clamped to a valid class
+  Func labels;  // labels(n) (per-step logits: labels(t, n)), int32, clamped to a valid class
   // Training (gradients, train_step): batch norm uses batch statistics and updates its
   // running ones, dropout drops. Inference (forward): running statistics, no dropout.
   bool training = false;

@@ -22,10 +22,20 @@ struct HyperParameters {
   Expr optimizer;  // int, an OptimizerKind
   Expr learning_rate, weight_decay, beta1, beta2, epsilon;
   Expr step;  // int, 1 for the first step (Adam's bias correction)
+  // > 0: the gradient is first scaled by min(1, clip_norm / (||grad||_2 + 1e-6)), as
+  // torch.nn.utils.clip_grad_norm_ (before weight decay is added).
+  Expr clip_norm = 0.0f;
 };
 
-// updated(j) = {new param, new m, new v} for the flat index j.
-Func optimizer_update(const Func& params, const Func& grad, const Func& m, const Func& v,
-                      const HyperParameters& h);
+// updated(j) = {new param, new m, new v} for the flat index j of `count` parameters;
+// norm() the gradient's squared L2 norm, summed from norm_partial(b), b < ceil(count / 256).
+// Without `clipping`, clip_norm is ignored: Halide 14's Mullapudi2016 autoscheduler fails
+// an internal assertion ("iter != m.end()") on any pipeline holding the norm, so builds it
+// schedules leave it out (and the runtime refuses clip_norm for them).
+struct OptimizerFuncs {
+  Func updated, norm_partial, norm;
+};
+OptimizerFuncs optimizer_update(const Func& params, const Func& grad, const Func& m, const Func& v,
+                                const HyperParameters& h, int count, bool clipping);
 
 }  // namespace kiln::gen

@@ -53,6 +53,12 @@ Buffer<T> batch_buffer(T* data, Shape s, int batch) {
   return Buffer<T>(data, extents);
 }
 
+// The labels of a batch: [N], or [N, T] for per-step logits (T, K).
+Buffer<const int32_t> label_buffer(const int32_t* labels, Shape output, int batch) {
+  if (output.is_sequence()) return Buffer<const int32_t>(labels, output[0], batch);
+  return Buffer<const int32_t>(labels, batch);
+}
+
 void call(const EntryRecord& e, std::string_view model, std::vector<void*> args) {
   prepare_process();
   first_halide_error.clear();
@@ -180,7 +186,7 @@ float Network::gradients(const float* params, const float* buffers, const float*
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
-  auto lab = Buffer<const int32_t>(labels, batch);
+  auto lab = label_buffer(labels, view().output_shape(), batch);
   auto loss = Buffer<float>::make_scalar();
   auto gp = Buffer<float>(grad_params, int(parameter_count()));
   auto gi = batch_buffer(grad_input, view().input_shape(), batch);
@@ -198,6 +204,8 @@ float Network::train_step(float* params, float* m, float* v, float* buffers, con
                           const int32_t* labels, int batch, uint32_t seed,
                           const HyperParameters& h) const {
   const EntryRecord& entry = model_->entry("train_step", target_);
+  if (h.clip_norm > 0 && !entry.clips_gradients)
+    fail("{}: this build's train_step (scheduled by an autoscheduler) cannot clip gradients", view().name);
   const int P = int(parameter_count());
   auto p = Buffer<float>(params, P), bm = Buffer<float>(m, P), bv = Buffer<float>(v, P);
   auto b = Buffer<float>(buffers, int(buffer_floats()));
@@ -210,14 +218,15 @@ float Network::train_step(float* params, float* m, float* v, float* buffers, con
     b_out = b.copy();
   }
   auto in = batch_buffer(input, view().input_shape(), batch);
-  auto lab = Buffer<const int32_t>(labels, batch);
+  auto lab = label_buffer(labels, view().output_shape(), batch);
   auto loss = Buffer<float>::make_scalar();
   int optimizer = int(h.optimizer), step = h.step, s = int(seed);
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
+  float clip = h.clip_norm;
   mark_inputs(p, bm, bv, b, in, lab);
   call(entry, view().name,
        {p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
-        lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, loss.raw_buffer(),
+        lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, &clip, loss.raw_buffer(),
         p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()});
   copy_back(entry, view().name, loss, p_out, m_out, v_out, b_out);
   if (!entry.updates_in_place) {

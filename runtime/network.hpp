@@ -2,6 +2,8 @@
 // float arrays in PyTorch's memory order.
 //   params, grad_params, m, v: flat [P]          input, grad_input: [N, C, H, W] (or [N, F])
 //   buffers: flat [max(B, 1)] (running statistics) labels: int32 [N]     output: [N, K]
+//   sequence models: input [N, T, F] (token ids: [N, T, 1]), per-step logits [N, T, K]
+//   and labels int32 [N, T]
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once
@@ -29,6 +31,8 @@ struct HyperParameters {
   float beta2 = 0.999f;
   float epsilon = 1e-8f;
   int step = 1;  // 1 on the first call
+  // > 0: the gradient is first clipped to this global L2 norm (clip_grad_norm_).
+  float clip_norm = 0.0f;
 };
 // torch.optim's defaults for an optimizer (learning rate left as given).
 HyperParameters defaults_for(Optimizer o, float learning_rate);

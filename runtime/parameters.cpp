@@ -34,8 +34,12 @@ void Parameters::initialize(uint64_t seed) {
     if (p.init == Init::xavier) stddev = std::sqrt(2.0 / (p.fan_in + p.fan_out));
     // Drawn in PyTorch's order, so a seed gives the same tensors whatever the storage.
     std::vector<float> v(std::size_t(p.size()), p.init_value);
-    if (p.init != Init::constant)
+    if (p.init == Init::normal) stddev = 1.0;
+    if (p.init == Init::uniform_hidden) {  // init_value is the bound
+      for (float& x : v) x = p.init_value * float(2.0 * (double(rng.next() >> 11) * 0x1.0p-53) - 1.0);
+    } else if (p.init != Init::constant) {
       for (float& x : v) x = float(stddev * standard_normal(rng));
+    }
     scatter_to_storage(p, v.data(), values_.data());
   }
   for (const Parameter& b : model_.buffers)  // running_var starts at 1, the rest at 0

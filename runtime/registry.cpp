@@ -54,7 +54,10 @@ const EntryRecord& RegisteredModel::entry(std::string_view name, std::string_vie
 }
 
 const RegisteredModel& find_model(std::string_view name) {
-  auto it = registry().find(name);
+  // Models are C identifiers (char_lstm); the command line may say char-lstm.
+  std::string key(name);
+  std::replace(key.begin(), key.end(), '-', '_');
+  auto it = registry().find(key);
   if (it == registry().end())
     fail("unknown model '{}' (known: {})", name, fmt::join(model_names(), ", "));
   return it->second;

@@ -22,6 +22,9 @@ struct EntryRecord {
   // finish every gradient before the first write; an autoscheduler promises no such
   // order, so its outputs go to separate buffers.
   bool updates_in_place;
+  // Whether train_step clips gradients (HyperParameters::clip_norm): the hand schedules
+  // do; Halide 14's Mullapudi2016 cannot schedule the norm (generators/optimizer.hpp).
+  bool clips_gradients;
 };
 
 // The device a Halide target string runs on, as kiln's --target names it: "cuda",
@@ -45,7 +48,8 @@ struct Registration {
   Registration(std::string name, ModelView view, Recipe recipe, std::vector<EntryRecord> entries);
 };
 
-// kiln::Error "unknown model 'x' (known: lenet5, ...)" when there is no such model.
+// kiln::Error "unknown model 'x' (known: lenet5, ...)" when there is no such model. A
+// '-' in the name reads as '_' (char-lstm is char_lstm).
 const RegisteredModel& find_model(std::string_view name);
 std::vector<std::string> model_names();
 

@@ -63,6 +63,8 @@ CharCorpus load_char_corpus(const std::string& path) {
   for (const std::string& f : files) text += read_file(f, "text file");
   // At least one byte to hold out (5 %) and more to train on.
   if (text.size() < 20) fail("{}: {} bytes of text, too few to train on", path, text.size());
+  if (const std::size_t zero = text.find('\0'); zero != std::string::npos)
+    fail("{}: not text: a NUL byte at offset {}", path, zero);
   CharVocabulary vocabulary(text);
   const std::size_t held = text.size() / 20;
   const std::string_view all(text);

@@ -111,6 +111,13 @@ void flat_buffers(gen::LoweredModel& lowered, const EntryOutputs& outputs, const
         .parallel(jo).vectorize(ji, p.lanes, TailStrategy::GuardWithIf);
     for (int k = 0; k < gen::optimizer_kinds; ++k) u.specialize(outputs.optimizer == k);
   }
+  if (outputs.norm.defined()) {
+    Func partial = outputs.norm_partial;
+    partial.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf);
+    partial.update().reorder(d.i, rvars_of(partial.update())[0])
+        .vectorize(d.i, p.lanes, TailStrategy::GuardWithIf);
+    Func(outputs.norm).compute_root();
+  }
 }
 
 }  // namespace kiln::schedules::cpu
@@ -134,6 +141,8 @@ CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_e
 
 void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout) {
+  for (const Node& node : model.nodes)
+    if (node.shape.is_sequence()) return cpu_sequence(model, lowered, entry, outputs, target);
   if (layout == CpuLayout::channels_innermost) cpu_channels(model, lowered, entry, outputs, target);
   else cpu_simd(model, lowered, entry, outputs, target);
 }

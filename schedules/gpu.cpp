@@ -153,6 +153,10 @@ void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
     Func u = outputs.updated;
     p.kernel(u);
     for (int k = 0; k < gen::optimizer_kinds; ++k) u.specialize(outputs.optimizer == k);
+    if (outputs.norm.defined()) {
+      p.kernel(outputs.norm_partial);
+      p.kernel(outputs.norm);
+    }
   }
 }
 

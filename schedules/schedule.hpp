@@ -17,6 +17,8 @@ struct EntryOutputs {
   Halide::Expr optimizer;             // train_step: the optimizer kind, to specialize on
   // forward: input and output images are channels-last (gen::nchw_view, gen::channels_last).
   bool channels_last = false;
+  // train_step: the gradient's squared norm (gen::OptimizerFuncs), for clipping.
+  Halide::Func norm_partial, norm;
 };
 
 // The hand policy for CPUs with SIMD (x86 AVX2/AVX-512, ARM NEON), activations stored
@@ -27,6 +29,11 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
 // The hand policy for wide conv nets at any batch (ResNet at 1), activations stored
 // channels-innermost.
 void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
+                  const EntryOutputs& outputs, const Halide::Target& target);
+
+// The hand policy for sequence models (tokens, recurrent layers): features innermost,
+// matrix products in register tiles (cpu_sequence.cpp).
+void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                   const EntryOutputs& outputs, const Halide::Target& target);
 
 // The GPU policy's knobs, in one place (generator params of every entry, so a build or
@@ -45,7 +52,7 @@ void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
 enum class CpuLayout { batch_innermost, channels_innermost };
 CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_estimate);
 
-// Picks the CPU policy by cpu_layout() and runs it.
+// Picks the CPU policy: cpu_sequence for a model with sequences, otherwise by cpu_layout().
 void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout);
 

@@ -19,5 +19,12 @@ int predict(const std::vector<std::string>& args);
 int forward(const std::vector<std::string>& args);
 int gradients(const std::vector<std::string>& args);
 int models(const std::vector<std::string>& args);
+// The language models' train, eval (bits per character) and sample (text_commands.cpp);
+// train and eval hand over to them for a model whose recipe trains on text.
+int train_text(const std::vector<std::string>& args);
+int eval_text(const std::vector<std::string>& args);
+int sample(const std::vector<std::string>& args);
+// Whether the model the arguments name trains on text.
+bool names_text_model(const std::vector<std::string>& args);
 
 }  // namespace kiln::cli

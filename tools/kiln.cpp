@@ -5,6 +5,8 @@
 //   kiln predict MODEL --weights FILE IMAGE.png
 //   kiln forward MODEL --weights FILE --inputs FILE --out FILE
 //   kiln gradients MODEL --weights FILE --inputs FILE --out FILE [--seed S]
+//   kiln train char-lstm [--text FILE|FOLDER --minutes M --clip C ...]
+//   kiln sample char-lstm --weights FILE [--prime TEXT --length N --temperature T --seed S]
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
 #include "runtime/error.hpp"
@@ -22,7 +24,11 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
                    --epochs N --batch B --lr X --optimizer sgd|momentum|nesterov|adagrad|rmsprop|adam
                    --lr-schedule constant|step|exponential|inverse_time|cosine
                    --weight-decay W --augment PIXELS --seed S --out FILE --data DIR --target cpu
-  eval MODEL       held-out accuracy of --weights FILE
+                   language models (char-rnn, char-lstm): --text FILE|FOLDER (default: the
+                   fortunes files) --minutes M (stop after M minutes) --clip NORM
+  eval MODEL       held-out accuracy of --weights FILE (language models: bits per character)
+  sample MODEL     text from a language model: --weights FILE --prime TEXT --length N
+                   --temperature T --seed S
   predict MODEL    class and probabilities of one PNG image: --weights FILE IMAGE.png
   forward MODEL    --weights FILE --inputs X.safetensors --out Y.safetensors  (tensor 'input' -> 'output';
                    inference: batch norm's running statistics, no dropout)
@@ -38,14 +44,14 @@ int main(int argc, char** argv) {
   using namespace kiln::cli;
   const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
       {"train", train}, {"eval", eval}, {"predict", predict},
-      {"forward", forward}, {"gradients", gradients}, {"models", models}};
+      {"forward", forward}, {"gradients", gradients}, {"models", models}, {"sample", sample}};
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   auto it = commands.find(argv[1]);
   if (it == commands.end()) {
-    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, forward, gradients, models)\n", argv[1]);
+    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, forward, gradients, models)\n", argv[1]);
     return 2;
   }
   try {

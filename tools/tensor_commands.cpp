@@ -1,6 +1,8 @@
 // kiln forward / gradients: run a model's generated entries on tensors from
 // safetensors files, so that kiln can be checked against another framework.
-//   inputs:  'input' float [N, C, H, W] (or [N, F]); 'labels' int64 or int32 [N]
+//   inputs:  'input' float [N, C, H, W] (or [N, F]; sequences [N, T, F]; token ids [N, T]
+//            of any numeric type, or [N, T, 1]); 'labels' int64 or int32 [N] ([N, T] for
+//            per-step logits)
 //   forward writes 'output' [N, K]; gradients writes 'loss' [], 'grad.<parameter>' in
 //   PyTorch's layout and 'grad.input' [N, C, H, W].
 #include "runtime/error.hpp"
@@ -11,6 +13,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <cmath>
 
 namespace kiln::cli {
 
@@ -32,7 +36,9 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
   const SafetensorsFile file = load_safetensors(path);
   const Tensor& input = require(file.tensors, "input", path);
   const Shape s = model.input_shape();
-  const std::vector<int64_t> expected = batch_shape(input.shape.empty() ? 0 : int(input.shape[0]), s);
+  std::vector<int64_t> expected = batch_shape(input.shape.empty() ? 0 : int(input.shape[0]), s);
+  const int vocabulary = model.nodes[0].vocabulary;
+  if (vocabulary > 0 && input.shape.size() == 2) expected.pop_back();  // ids [N, T] as PyTorch holds them
   if (input.shape.empty() || input.shape[0] < 1 || input.shape[0] > (1 << 24))
     fail("{}: tensor 'input' has shape [{}], expected [N, {}] with N >= 1", path,
          fmt::join(input.shape, ", "), fmt::join(expected.begin() + 1, expected.end(), ", "));
@@ -40,11 +46,21 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
   Batch b;
   b.count = int(input.shape[0]);
   b.input = tensor_floats(input, "input", path);
+  for (std::size_t k = 0; k < b.input.size(); ++k) {
+    const float v = b.input[k];
+    if (!std::isfinite(v)) fail("{}: tensor 'input' holds a non-finite value at element {}", path, k);
+    if (vocabulary > 0 && (v != std::floor(v) || v < 0 || v >= float(vocabulary)))
+      fail("{}: tensor 'input' holds {} at element {}; {} reads token ids 0..{}", path, v, k,
+           model.name, vocabulary - 1);
+  }
   if (with_labels) {
     const Tensor& labels = require(file.tensors, "labels", path);
-    require_shape(labels, std::vector<int64_t>{b.count}, "labels", path);
+    const Shape out = model.output_shape();
+    std::vector<int64_t> label_shape{b.count};
+    if (out.is_sequence()) label_shape.push_back(out[0]);
+    require_shape(labels, label_shape, "labels", path);
     b.labels = tensor_int32s(labels, "labels", path);
-    const int classes = model.output_shape()[0];
+    const int classes = out.is_sequence() ? out[1] : out[0];
     for (std::size_t k = 0; k < b.labels.size(); ++k)
       if (b.labels[k] < 0 || b.labels[k] >= classes)
         fail("{}: tensor 'labels' holds {} at index {}; {} has classes 0..{}", path, b.labels[k], k,
@@ -80,7 +96,7 @@ int forward(const std::vector<std::string>& args) {
   std::vector<float> output(std::size_t(l.batch.count) * l.net.output_size());
   l.net.forward(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, output.data());
   save_safetensors(l.out, {{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}});
-  fmt::print("wrote 'output' [{}, {}] to {}\n", l.batch.count, l.net.output_size(), l.out);
+  fmt::print("wrote 'output' [{}] to {}\n", fmt::join(batch_shape(l.batch.count, l.net.view().output_shape()), ", "), l.out);
   return 0;
 }
 

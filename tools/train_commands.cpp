@@ -20,7 +20,14 @@ const RegisteredModel& model_argument(const Flags& flags) {
   return find_model(flags.positional()[0]);
 }
 
+bool names_text_model(const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a.rfind("--", 0) != 0) return find_model(a).recipe.dataset == "fortunes";
+  return false;
+}
+
 int train(const std::vector<std::string>& args) {
+  if (names_text_model(args)) return train_text(args);
   const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
                            "augment", "seed", "out", "data", "target"}, 1);
   const RegisteredModel& model = model_argument(flags);
@@ -62,6 +69,7 @@ int train(const std::vector<std::string>& args) {
 }
 
 int eval(const std::vector<std::string>& args) {
+  if (names_text_model(args)) return eval_text(args);
   const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);

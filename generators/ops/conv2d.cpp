@@ -31,7 +31,7 @@ Func pad_spatial(const Tensor& in, Expr outside, const Node& node, const std::st
 
 void conv2d_forward(const Node& node, const Tensor& in, const Func& w, const Func& b,
                     NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   const int G = node.groups, Cg = in.shape.channels() / G, Og = node.units / G;
   Func padded = pad_spatial(in, 0.0f, node, func_name(node.name, "padded"));
   RDom r(0, node.kernel_w, 0, node.kernel_h, 0, Cg, "r");
@@ -46,7 +46,7 @@ void conv2d_forward(const Node& node, const Tensor& in, const Func& w, const Fun
 
 void conv2d_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
                     NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   const std::string name = func_name(node.name);
   const Shape out_shape = node.shape;
   const int G = node.groups, Cg = in.shape.channels() / G, Og = node.units / G;

@@ -1,42 +1,67 @@
-// dense — fully connected.
-//   in (F), weight [O, F] = w(i, o), bias [O] = b(o) (none with no_bias) -> out (O)
-//   out(o, n) = b(o) + sum_i w(i, o) in(i, n)
-// Adjoint, with g = d_out:
-//   d_in(i, n) = sum_o w(i, o) g(o, n)
-//   d_weight(i, o) = sum_n g(o, n) in(i, n)        d_bias(o) = sum_n g(o, n)
+// dense — fully connected, on a flat input or at every step of a sequence.
+//   in (F) or (T, F), weight [O, F] = w(i, o), bias [O] = b(o) (none with no_bias)
+//   -> out (O) or (T, O)
+//   out(o, [t,] n) = b(o) + sum_i w(i, o) in(i, [t,] n)
+// Adjoint, with g = d_out and the sums over the batch (and the steps):
+//   d_in(i, [t,] n) = sum_o w(i, o) g(o, [t,] n)
+//   d_weight(i, o) = sum_{[t,] n} g(o, [t,] n) in(i, [t,] n)     d_bias(o) = sum_{[t,] n} g(o, [t,] n)
 #include "generators/ops/ops.hpp"
 
 namespace kiln::gen::ops {
 using namespace Halide;
 
+namespace {
+// The dims of a sample of `s` after the feature dim: {n} or {t, n}.
+std::vector<Expr> rows_of(Shape s) {
+  const auto& d = dims();
+  if (s.is_sequence()) return {d.t, d.n};
+  return {d.n};
+}
+}  // namespace
+
 void dense_forward(const Node& node, const Tensor& in, const Func& w, const Func& b,
                    NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& d = dims();
   const std::string name = func_name(node.name);
-  RDom r(0, in.shape[0], "r_in");
-  accumulate(f, "out", name, {i, n}, b.defined() ? b(i) : Expr(0.0f), w(r, i) * in.f(r, n));
+  const int F = in.shape.is_sequence() ? in.shape[1] : in.shape[0];
+  RDom r(0, F, "r_in");
+  std::vector<Expr> at = rows_of(in.shape);
+  at.insert(at.begin(), r);
+  accumulate(f, "out", name, d.of(node.shape), b.defined() ? b(d.i) : Expr(0.0f), w(r, d.i) * in.f(at));
 }
 
 void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,
                    NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& d = dims();
   const std::string name = func_name(node.name);
   Func g = f["d_out"];
   Var o("o");
-  RDom rb(0, ctx.batch, "r_batch");
+  // The batch, and for a sequence the steps too: the rows every sum runs over.
+  const bool sequence = in.shape.is_sequence();
+  RDom rows = sequence ? RDom(0, in.shape[0], 0, ctx.batch, "r_rows") : RDom(0, ctx.batch, "r_batch");
+  std::vector<Expr> row(rows.dimensions());
+  for (int k = 0; k < rows.dimensions(); ++k) row[k] = rows[k];
+  auto at = [&](Expr first) {
+    std::vector<Expr> a = row;
+    a.insert(a.begin(), first);
+    return a;
+  };
   if (node.bias) {
     Func d_bias(name + "_d_bias");
     d_bias(o) = 0.0f;
-    d_bias(o) += g(o, rb);
+    d_bias(o) += g(at(o));
     f["d_bias"] = d_bias;
   }
+  const std::vector<Var> in_args = d.of(in.shape);
   Func in_t(name + "_in_t");  // the input again, for a schedule to lay out for d_weight
-  in_t(i, n) = in.f(i, n);
+  in_t(in_args) = in.f(in_args);
   Func d_weight(name + "_d_weight");
-  d_weight(i, o) = 0.0f;
-  d_weight(i, o) += g(o, rb) * in_t(i, rb);
-  RDom ro(0, node.units, "r_out");
-  accumulate(f, "d_in0", name + "_d_in0", {i, n}, 0.0f, w(i, ro) * g(ro, n));
+  d_weight(d.i, o) = 0.0f;
+  d_weight(d.i, o) += g(at(o)) * in_t(at(d.i));
+  RDom ro(0, sequence ? node.shape[1] : node.units, "r_out");
+  std::vector<Expr> g_at = rows_of(in.shape);
+  g_at.insert(g_at.begin(), ro);
+  accumulate(f, "d_in0", name + "_d_in0", in_args, 0.0f, w(d.i, ro) * g(g_at));
   f["in_t"] = in_t;
   f["d_weight"] = d_weight;
 }

@@ -2,8 +2,8 @@
 //   training:  out = keep ? in / (1 - p) : 0      d_in = keep ? d_out / (1 - p) : 0
 //   inference: out = in (and no adjoint is asked of it)
 // keep is a counter-based draw, the same on every target and under any schedule: for
-// element e of the batch in PyTorch's row-major order (((n C + c) H + y) W + x, or
-// n F + i), with 32-bit unsigned arithmetic,
+// element e of the batch in PyTorch's row-major order (((n C + c) H + y) W + x,
+// (n T + t) F + i, or n F + i), with 32-bit unsigned arithmetic,
 //   key  = mix(seed ^ mix(fnv1a(layer name)))
 //   u    = (mix(mix(e) ^ key) >> 8) / 2^24        in [0, 1)
 //   keep = u >= p
@@ -38,6 +38,8 @@ Func keep_mask(const Node& node, const Tensor& in, const Context& ctx) {
   if (in.shape.is_image()) {
     const int C = in.shape.channels(), H = in.shape.height(), W = in.shape.width();
     e = ((d.n * C + d.c) * H + d.y) * W + d.x;
+  } else if (in.shape.is_sequence()) {
+    e = (d.n * in.shape[0] + d.t) * in.shape[1] + d.i;
   } else {
     e = d.n * in.shape[0] + d.i;
   }

@@ -16,7 +16,7 @@ namespace kiln::gen::ops {
 using namespace Halide;
 
 void flatten_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   Func out(func_name(node.name));
   if (in.shape.is_image()) {
     const int H = in.shape.height(), W = in.shape.width();
@@ -28,7 +28,7 @@ void flatten_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
 }
 
 void flatten_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   Func g = f["d_out"];
   Func d_in(func_name(node.name, "d_in0"));
   if (in.shape.is_image()) {

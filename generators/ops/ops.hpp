@@ -43,6 +43,14 @@ void maxout_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 void merge_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
 void merge_adjoint(const Node&, std::span<const Tensor> in, NodeFuncs&);
 
+// embedding and one_hot (w: embedding's table; undefined for one_hot).
+void embedding_forward(const Node&, const Tensor& in, const Func& w, NodeFuncs&);
+void embedding_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
+// rnn, lstm, gru: params holds w_ih, w_hh, b_ih, b_hh.
+void recurrent_forward(const Node&, const Tensor& in, std::span<const Func> params, NodeFuncs&);
+void recurrent_adjoint(const Node&, const Tensor& in, std::span<const Func> params,
+                       const Context&, NodeFuncs&);
+
 void softmax_cross_entropy_forward(const Tensor& logits, const Context&, NodeFuncs&);
 void softmax_cross_entropy_adjoint(const Tensor& logits, const Context&, NodeFuncs&);
 

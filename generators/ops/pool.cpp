@@ -16,7 +16,7 @@ namespace kiln::gen::ops {
 using namespace Halide;
 
 void pool_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   const std::string name = func_name(node.name);
   const bool is_max = node.op == Op::max_pool;
   Func padded = pad_spatial(in, is_max ? Expr(Float(32).min()) : Expr(0.0f), node,
@@ -38,7 +38,7 @@ void pool_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
 }
 
 void pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   const std::string name = func_name(node.name);
   const int OW = node.shape.width(), OH = node.shape.height();
   const int sw = node.stride_w, sh = node.stride_h;
@@ -78,7 +78,7 @@ void pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
 }
 
 void global_avg_pool_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   const int W = in.shape.width(), H = in.shape.height();
   RDom r(0, W, 0, H, "r_image");
   Func out(func_name(node.name));
@@ -87,7 +87,7 @@ void global_avg_pool_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
 }
 
 void global_avg_pool_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, n] = dims();
+  const auto& [x, y, c, i, t, n] = dims();
   const int W = in.shape.width(), H = in.shape.height();
   Func g = f["d_out"];
   Func d_in(func_name(node.name, "d_in0"));

@@ -1,6 +1,6 @@
 // A dense layer straight after pooling: the user forgot flatten.
 // expect-first: kiln::shape_error::dense_expects_a_flat_input<4, kiln::Label{"fc1"}, kiln::Shape{3, int [4]{6, 12, 12, 0}}>
-// expect: static assertion failed: dense: expects a flat (F) input; insert flatten before it
+// expect: static assertion failed: dense: expects a flat (F) input or a (T, F) sequence; insert flatten before it
 #include "dsl/kiln.hpp"
 
 using namespace kiln;

@@ -5,6 +5,7 @@
 #include "dsl/kiln.hpp"
 #include "reference/normalization.hpp"
 #include "reference/ops.hpp"
+#include "reference/recurrent.hpp"
 
 namespace kiln::reference {
 
@@ -21,7 +22,8 @@ struct Mode {
 
 // The value of a node that is not a loss, from its inputs (batch first) and the tensors
 // it owns in table order, in PyTorch layout: conv2d and dense weight and bias, prelu its
-// weight, batch_norm weight, bias, running_mean, running_var (and the count).
+// weight, batch_norm weight, bias, running_mean, running_var (and the count), embedding
+// its table, rnn / lstm / gru weight_ih, weight_hh, bias_ih, bias_hh.
 inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
                       const std::vector<Tensor>& owned, Mode mode = {}) {
   const Tensor* weight = owned.size() > 0 ? &owned[0] : nullptr;
@@ -30,7 +32,16 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
     case Op::conv2d: return conv2d(*in[0], *weight, bias, window_of(node), node.groups);
     case Op::max_pool: return max_pool(*in[0], window_of(node));
     case Op::avg_pool: return avg_pool(*in[0], window_of(node));
-    case Op::dense: return dense(*in[0], *weight, bias);
+    case Op::dense:
+      return in[0]->shape.size() == 3 ? sequence_dense(*in[0], *weight, bias) : dense(*in[0], *weight, bias);
+    case Op::embedding: return embedding(*in[0], *weight);
+    case Op::one_hot: return one_hot(*in[0], node.vocabulary);
+    case Op::rnn:
+    case Op::lstm:
+    case Op::gru: {
+      const Cell cell = node.op == Op::rnn ? Cell::rnn : node.op == Op::lstm ? Cell::lstm : Cell::gru;
+      return recurrent(cell, *in[0], owned[0], owned[1], owned[2], owned[3], node.last_step);
+    }
     case Op::flatten: return flatten(*in[0]);
     case Op::relu: return relu(*in[0]);
     case Op::sigmoid: return sigmoid(*in[0]);
@@ -84,8 +95,9 @@ inline ModelValues evaluate(const ModelView& model, const std::vector<double>& p
     const Node& node = model.nodes[i];
     std::vector<const Tensor*> in;
     for (int k = 0; k < node.input_count(); ++k) in.push_back(&v.nodes[node.inputs[k]]);
-    if (is_loss(node.op)) {
-      v.loss = softmax_cross_entropy(*in[0], labels);
+    if (is_loss(node.op)) {  // labels [N] or, for per-step logits, [N, T] row-major
+      v.loss = in[0]->shape.size() == 3 ? sequence_cross_entropy(*in[0], labels)
+                                        : softmax_cross_entropy(*in[0], labels);
       continue;
     }
     std::vector<Tensor> owned;

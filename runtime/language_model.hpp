@@ -1,0 +1,67 @@
+// Character-level language models (models/char_rnn.hpp): training on random windows of a
+// corpus, bits per character on held-out text, and sampling.
+//
+// A model reads T token ids (tokens(T, V)) and gives per-step logits (T, V): the logits at
+// step t predict the character after the t-th. Every window starts from a zero state, in
+// training, evaluation and sampling alike.
+#pragma once
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+#include "runtime/schedule.hpp"
+#include "runtime/text.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct TextTrainConfig {
+  int epochs = 10;  // an epoch: as many windows as the training text has windows of T
+  int batch = 32;
+  HyperParameters hyper;  // learning_rate is the schedule's peak; clip_norm applies
+  LrSchedule lr_schedule = LrSchedule::cosine;
+  uint64_t seed = 0;
+  double minutes = 0;  // > 0: stop after this much training time (the schedule still plans epochs)
+};
+
+struct TextEpochResult {
+  int epoch = 0;
+  double mean_loss = 0;            // nats per character, over the epoch's batches
+  double held_out_bits = 0;        // bits per character over the whole held-out text
+  double characters_per_second = 0;
+  double seconds = 0;              // training time so far
+};
+
+// The model's steps T and vocabulary V; kiln::Error unless it reads tokens and gives
+// per-step logits over them.
+struct TextShape {
+  int steps = 0, vocabulary = 0;
+};
+TextShape text_shape(const ModelView& model);
+
+// Trains `params` in place on the corpus's training text; evaluates the held-out text
+// after each epoch. kiln::Error when the corpus has more symbols than the model's
+// vocabulary, is shorter than a window, or the loss stops being finite.
+std::vector<TextEpochResult> train_language_model(const Network& net, Parameters& params,
+                                                  const CharCorpus& corpus,
+                                                  const TextTrainConfig& config, std::FILE* log);
+
+// Bits per character of `text` (encoded), predicting every character but the first from
+// the ones before it in consecutive windows of T.
+double bits_per_character(const Network& net, const Parameters& params,
+                          const std::vector<int32_t>& text, int batch = 64);
+
+// `length` characters after `prime`, each drawn from softmax(logits / temperature) given
+// the last T characters (the prime included). kiln::Error for an empty prime, or one with
+// a character outside the vocabulary.
+std::string sample_text(const Network& net, const Parameters& params,
+                        const CharVocabulary& vocabulary, std::string_view prime, int length,
+                        float temperature, uint64_t seed);
+
+// The vocabulary's symbols as weights-file metadata (hex) and back.
+std::string vocabulary_metadata(const CharVocabulary& v);
+CharVocabulary vocabulary_from_metadata(const std::string& hex, const std::string& path);
+
+}  // namespace kiln

@@ -1,0 +1,185 @@
+// The hand CPU policy for sequence models (tokens, embedding, rnn / lstm / gru, dense at
+// every step). Activations keep their features innermost (Halide's default order
+// (i, t, n)); every matrix product — the input projections of all steps at once, the
+// per-step dense layers, their adjoints and the weight gradients summed over every step
+// of every sample — runs in register tiles of whole vectors of its innermost dim by a
+// few unrolled values of the next. The recurrent time loops are extern stages with
+// their own step schedules (generators/cells/cells.cpp).
+#include "schedules/cpu_common.hpp"
+
+#include <algorithm>
+
+namespace kiln::schedules {
+using namespace Halide;
+using gen::dims;
+using gen::NodeFuncs;
+using cpu::Policy;
+using cpu::reduction_outside;
+
+namespace {
+
+// Tile sizes that divide a dim's known extent, so that every tile is whole and its
+// loops unroll: `vectors` vectors of the innermost dim (or one vector, or the whole dim
+// when it is not a multiple of a vector), and up to `unrolled` values of the next
+// (0 for a dim of run-time extent, the batch: no tile).
+struct Tile {
+  int v, w;
+};
+Tile tile_for(const Policy& p, int v_extent, int w_extent, int vectors, int unrolled) {
+  Tile t{v_extent, 0};
+  if (v_extent % (vectors * p.lanes) == 0) t.v = vectors * p.lanes;
+  else if (v_extent % p.lanes == 0) t.v = p.lanes;
+  if (w_extent > 0) {
+    t.w = std::min(unrolled, w_extent);
+    while (w_extent % t.w != 0) --t.w;
+  }
+  return t;
+}
+void vectorize_tile(Stage s, Var v, const Policy& p, Tile t) {
+  if (t.v % p.lanes == 0) s.vectorize(v, p.lanes).unroll(v);
+  else s.vectorize(v, p.lanes, TailStrategy::GuardWithIf);
+}
+
+// out(v, w, rest...) = acc, acc an init plus one reduction, of known extents v_extent and
+// w_extent (0: the batch): computed per tile (tile_for), the reduction inside the tile,
+// the tile's accumulators in registers; parallel over the outermost dim.
+void product_tiles(Func out, Func acc, const Policy& p, Var v, Var w, int v_extent,
+                   int w_extent, int vectors, int unrolled) {
+  if (!p.claim(out)) return;
+  const Tile t = tile_for(p, v_extent, w_extent, vectors, unrolled);
+  Var vo("vo"), vi("vi"), wo("wo"), wi("wi");
+  out.compute_root().bound(v, 0, v_extent).split(v, vo, vi, t.v);
+  std::vector<VarOrRVar> order{vi};
+  if (t.w > 0) {
+    out.bound(w, 0, w_extent).split(w, wo, wi, t.w);
+    order.push_back(wi);
+  }
+  order.push_back(vo);
+  order.push_back(t.w > 0 ? wo : w);
+  for (const Var& a : out.args())
+    if (a.name() != v.name() && a.name() != w.name()) order.push_back(a);
+  out.reorder(order).vectorize(vi, p.lanes, TailStrategy::GuardWithIf);
+  out.parallel(out.args().back().name() == w.name() ? (t.w > 0 ? wo : w) : out.args().back());
+  acc.compute_at(out, vo);
+  vectorize_tile(acc, v, p, t);
+  Stage update = reduction_outside(acc.update(), {v, w}, {});
+  vectorize_tile(update, v, p, t);
+  if (t.w > 0) {
+    acc.unroll(w);
+    update.unroll(w);
+  }
+}
+
+// f(v, w) = 0 + a sum over rows, v_extent x w_extent: the same tiles, through a
+// wrapper (as cpu::outer_product_sum).
+void sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int vectors, int unrolled) {
+  if (!p.claim(f)) return;
+  const Var v = f.args()[0], w = f.args()[1];
+  const Tile t = tile_for(p, v_extent, w_extent, vectors, unrolled);
+  Func tile = f.in();
+  Var vo("vo"), vi("vi"), wo("wo"), wi("wi");
+  tile.compute_root()
+      .bound(v, 0, v_extent)
+      .bound(w, 0, w_extent)
+      .split(v, vo, vi, t.v)
+      .split(w, wo, wi, t.w)
+      .reorder(vi, wi, vo, wo)
+      .vectorize(vi, p.lanes, TailStrategy::GuardWithIf)
+      .unroll(wi)
+      .parallel(wo);
+  f.compute_at(tile, vo).unroll(w);
+  vectorize_tile(f, v, p, t);
+  Stage update = reduction_outside(f.update(), {v, w}, {}).unroll(w);
+  vectorize_tile(update, v, p, t);
+}
+
+// A 1-D sum over rows (a bias gradient): vectors of its one dim, the rows inside.
+void vector_sum(Func f, const Policy& p) {
+  if (!p.claim(f)) return;
+  const Var v = f.args()[0];
+  f.compute_root().vectorize(v, p.lanes, TailStrategy::GuardWithIf);
+  reduction_outside(f.update(), {v}, {}).vectorize(v, p.lanes, TailStrategy::GuardWithIf);
+}
+
+// Any Func materialized as it is: its innermost dim in vectors, parallel over the outermost.
+void root(Func f, const Policy& p) {
+  if (!p.claim(f)) return;
+  f.compute_root().vectorize(f.args()[0], p.lanes, TailStrategy::GuardWithIf);
+  if (f.dimensions() > 1) f.parallel(f.args().back());
+}
+
+void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
+  auto has = [&](const char* role) { return f.has(role); };
+  const auto& d = dims();
+  // Features in and out, steps (0 for a flat tensor: its second dim is the batch).
+  const bool sequence = in.is_sequence();
+  const int F = sequence ? in[1] : in[0], T = sequence ? in[0] : 0;
+  const int O = node.shape.is_sequence() ? node.shape[1] : node.shape[0];
+  const Var w = sequence ? d.t : d.n;
+  switch (node.op) {
+    case Op::embedding:
+    case Op::one_hot:
+      f["id"].compute_root();
+      root(f["out"], p);
+      if (has("d_weight")) {  // a scatter over the rows, vectors of the table's rows
+        Func dw = f["d_weight"];
+        p.claim(dw);
+        dw.compute_root().vectorize(dw.args()[0], p.lanes, TailStrategy::GuardWithIf);
+        dw.update().vectorize(dw.args()[0], p.lanes, TailStrategy::GuardWithIf);
+      }
+      break;
+    case Op::dense:
+      product_tiles(f["out"], f["out_acc"], p, d.i, w, O, T, 4, 4);
+      if (has("d_weight")) {
+        sum_tiles(f["d_weight"], p, F, O, 2, 4);
+        if (has("d_bias")) vector_sum(f["d_bias"], p);
+        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, w, F, T, 2, 4);
+        root(f["in_t"], p);
+      }
+      break;
+    case Op::rnn:
+    case Op::lstm:
+    case Op::gru:
+    {
+      const int GH = gate_count(node.op) * node.units;
+      root(f["w_ih_t"], p);
+      product_tiles(f["xproj"], f["xproj_acc"], p, f["xproj"].args()[0], d.t, GH, T, 4, 4);
+      for (const char* role : {"w_gk", "b_step"}) root(f[role], p);
+      f["states"].compute_root();
+      if (has("d_gates")) {
+        for (const char* role : {"d_h", "w_kg", "in_t"}) root(f[role], p);
+        f["d_gates"].compute_root();
+        sum_tiles(f["d_weight_ih"], p, F, GH, 4, 4);
+        sum_tiles(f["d_weight_hh"], p, node.units, GH, 4, 4);
+        vector_sum(f["d_bias_ih"], p);
+        vector_sum(f["d_bias_hh"], p);
+        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, d.t, F, T, 2, 4);
+      }
+      break;
+    }
+    case Op::softmax_cross_entropy:
+      f["max"].compute_root();
+      f["logsumexp"].compute_root();
+      if (has("d_in0")) root(f["d_in0"], p);
+      break;
+    default:
+      break;  // activations, dropout, add: inlined into their consumers
+  }
+  if (has("d_out_sum")) root(f["d_out_sum"], p);
+}
+
+}  // namespace
+
+void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry,
+                  const EntryOutputs& outputs, const Target& target) {
+  Policy p{target.natural_vector_size<float>(), {}, {}};
+  for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
+  for (std::size_t i = 1; i < model.nodes.size(); ++i) {
+    const Node& node = model.nodes[i];
+    schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+  }
+  if (lowered.grad_input_is_sum) root(lowered.grad_input, p);
+  cpu::flat_buffers(lowered, outputs, p);
+}
+
+}  // namespace kiln::schedules

@@ -1,0 +1,96 @@
+// kiln train / eval / sample for the character-level language models (recipe data set
+// "fortunes": a text corpus, by default the fortunes package's files).
+#include "runtime/error.hpp"
+#include "runtime/files.hpp"
+#include "runtime/language_model.hpp"
+#include "runtime/safetensors.hpp"
+#include "tools/commands.hpp"
+#include "tools/flags.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace kiln::cli {
+
+namespace {
+std::string text_path(const Flags& flags) { return flags.text("text", fortunes_folder); }
+}  // namespace
+
+int train_text(const std::vector<std::string>& args) {
+  const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
+                           "clip", "minutes", "seed", "out", "text", "target"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  const Recipe& recipe = model.recipe;
+  TextTrainConfig config;
+  config.epochs = flags.positive_int("epochs", recipe.epochs);
+  config.batch = flags.positive_int("batch", recipe.batch);
+  const Optimizer optimizer = parse_optimizer(flags.text("optimizer", recipe.optimizer));
+  config.hyper = defaults_for(optimizer, flags.positive_float("lr", recipe.learning_rate));
+  config.hyper.weight_decay = flags.non_negative_float("weight-decay", recipe.weight_decay);
+  config.hyper.clip_norm = flags.non_negative_float("clip", recipe.clip_norm);
+  config.lr_schedule = parse_lr_schedule(flags.text("lr-schedule", recipe.lr_schedule));
+  config.minutes = flags.non_negative_float("minutes", 0.0f);
+  config.seed = flags.seed("seed", 0);
+  const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
+  check_writable(out);
+  const std::string target = flags.text("target", "cpu");
+  const Network net(model, target);
+  model.entry("train_step", target);
+  const TextShape shape = text_shape(model.view);
+  const CharCorpus corpus = load_char_corpus(text_path(flags));
+  Parameters params(model.view);
+  params.initialize(config.seed);
+  fmt::print("training {} on {} ({} files, {} characters, {} distinct; {} held out): windows of {}, "
+             "{} epochs, batch {}, {} lr {} ({}), clip {}{}\n",
+             model.name, text_path(flags), corpus.files.size(), corpus.text.size(),
+             corpus.vocabulary.size(), corpus.held_out.size(), shape.steps, config.epochs,
+             config.batch, optimizer_name(optimizer), config.hyper.learning_rate,
+             flags.text("lr-schedule", recipe.lr_schedule), config.hyper.clip_norm,
+             config.minutes > 0 ? fmt::format(", at most {} minutes", config.minutes) : "");
+  const auto results = train_language_model(net, params, corpus, config, stdout);
+  if (results.empty()) fail("no training step ran (--minutes too small?)");
+  const TextEpochResult& last = results.back();
+  params.save(out, {{"model", std::string(model.name)},
+                    {"epochs", std::to_string(last.epoch)},
+                    {"vocabulary", vocabulary_metadata(corpus.vocabulary)},
+                    {"held_out_bits_per_character", fmt::format("{:.4f}", last.held_out_bits)}});
+  fmt::print("held-out: {:.3f} bits per character over {} characters after {:.0f} s of training; "
+             "weights saved to {}\n", last.held_out_bits, corpus.held_out.size(), last.seconds, out);
+  return 0;
+}
+
+int eval_text(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "text", "target", "batch"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  Parameters params(model.view);
+  const std::string weights = flags.required("weights");
+  params.load(weights);
+  const CharVocabulary saved = vocabulary_from_metadata(load_safetensors(weights).metadata["vocabulary"], weights);
+  const CharCorpus corpus = load_char_corpus(text_path(flags));
+  // The held-out text, encoded with the weights' vocabulary.
+  const std::string_view all(corpus.text);
+  const std::vector<int32_t> held = saved.encode(all.substr(all.size() - corpus.held_out.size()));
+  const Network net(model, flags.text("target", "cpu"));
+  const double bits = bits_per_character(net, params, held, flags.positive_int("batch", 64));
+  fmt::print("held-out: {:.3f} bits per character over {} characters\n", bits, held.size());
+  return 0;
+}
+
+int sample(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "prime", "length", "temperature", "seed", "target"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  text_shape(model.view);
+  Parameters params(model.view);
+  const std::string weights = flags.required("weights");
+  params.load(weights);
+  const CharVocabulary vocabulary = vocabulary_from_metadata(load_safetensors(weights).metadata["vocabulary"], weights);
+  const Network net(model, flags.text("target", "cpu"));
+  const std::string prime = flags.text("prime", "The ");
+  const std::string text = sample_text(net, params, vocabulary, prime, flags.positive_int("length", 500),
+                                       flags.positive_float("temperature", 0.8f), flags.seed("seed", 0));
+  fmt::print("{}{}\n", prime, text);
+  return 0;
+}
+
+}  // namespace kiln::cli
