@@ -133,15 +133,10 @@ function(kiln_add_cells)
   add_halide_generator(kiln_cells.generator SOURCES ${CMAKE_SOURCE_DIR}/generators/cells/cells.cpp
                        LINK_LIBRARIES kiln_dsl)
   set(steps "")
-  set(index 0)
-  foreach(cell rnn lstm gru)  # the order of cells::Cell
-    foreach(direction forward backward)
-      add_halide_library(kiln_${cell}_step_${direction} FROM kiln_cells.generator
-                         GENERATOR kiln_step_${direction} TARGETS ${target} USE_RUNTIME ${runtime}
-                         PARAMS cell=${index})
-      list(APPEND steps kiln_${cell}_step_${direction})
-    endforeach()
-    math(EXPR index "${index} + 1")
+  foreach(step step_product rnn_forward rnn_backward lstm_forward lstm_backward gru_forward gru_backward)
+    add_halide_library(kiln_${step} FROM kiln_cells.generator GENERATOR kiln_${step}
+                       TARGETS ${target} USE_RUNTIME ${runtime})
+    list(APPEND steps kiln_${step})
   endforeach()
   add_library(kiln_cells STATIC ${CMAKE_SOURCE_DIR}/generators/cells/sequence_loop.cpp)
   target_link_libraries(kiln_cells PUBLIC kiln_dsl Halide::Runtime ${steps})

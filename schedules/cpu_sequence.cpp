@@ -129,6 +129,7 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       }
       break;
     case Op::dense:
+      if (has("w_t")) root(f["w_t"], p);
       product_tiles(f["out"], f["out_acc"], p, d.i, w, O, T, 4, 4);
       if (has("d_weight")) {
         sum_tiles(f["d_weight"], p, F, O, 2, 4);

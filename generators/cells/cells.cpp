@@ -1,22 +1,29 @@
-// The per-step pipelines of the recurrent cells (layout in cells.hpp), as Halide
-// generators built once per CPU target for any hidden size and batch:
-//   kiln_<cell>_step_forward(w_gk, b_hh, xproj, prev) -> state
-//     w_gk(g, k) = W_hh[g][k] (gate rows innermost), b_hh(g), xproj(g, n) = W_ih x + b_ih
-//     (+ b_hh but for gru) at this step, prev(j, n) the state at the step before (zeros
-//     before the first), state(j, n) the state at this step.
-//   kiln_<cell>_step_backward(w_kg, state, prev, d_h, carry) -> d_gates, carry_out
-//     w_kg(k, g) = W_hh[g][k] (PyTorch's order), d_h(j, n) d loss / d h from the layers
-//     above, carry(j, n) the rows d h, d c from the step after (zeros after the last),
-//     d_gates(g, n) as cells.hpp says, carry_out the same rows for the step before.
-// The equations are PyTorch's (nn.RNN with tanh, nn.LSTM, nn.GRU):
-//   rnn   h = tanh(xproj + W_hh h_prev)
-//   lstm  i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of xproj + W_hh h_prev
-//         c = f c_prev + i g     h = o tanh(c)
-//   gru   hn = W_hn h_prev + b_hn    r, z = sigmoid(xproj_{r,z} + W_h{r,z} h_prev + b_h{r,z})
-//         n = tanh(xproj_n + r hn)   h = (1 - z) n + z h_prev
-// Schedule: the step's matrix product (G H x H by H x N) in register tiles of 64 gate
-// rows (4 vectors) x 4 samples, parallel over tiles of rows; the elementwise rest inline.
+// The per-step pipelines of the recurrent cells (layouts in cells.hpp), as Halide
+// generators built once per CPU target for any hidden size and batch. A step is a
+// matrix product and an elementwise pipeline of the cell's equations; the time loop
+// (sequence_loop.cpp) hands each the rows of a step's state it reads and writes, as
+// buffers of their own (crops), so that every pipeline here reads and writes exactly
+// its buffers' extents: no clamped index, which would cost a gather per element.
+//
+//   kiln_step_product(a, b, c) -> out:   out(r, n) = c(r, n) + sum_k a(r, k) b(k, n)
+//     forward: W_hh h_prev (a = w_gk, gate rows innermost); backward: W_hh^T d (a = w_kg)
+// The equations are PyTorch's (nn.RNN with tanh, nn.LSTM, nn.GRU), with p = W_hh h_prev
+// and x = W_ih x_t + b_ih (+ b_hh but for gru):
+//   rnn   h = tanh(x + p)
+//   lstm  i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of x + p;  c = f c_prev + i g;
+//         h = o tanh(c)
+//   gru   hn = p_n + b_hn;  r, z = sigmoid(x_{r,z} + p_{r,z} + b_h{r,z});
+//         n = tanh(x_n + r hn);  h = (1 - z) n + z h_prev
+// and their adjoints, with dh = d_h (from above) + carry_h (from the step after):
+//   rnn   d_pre = dh (1 - h^2)
+//   lstm  dc = carry_c + dh o (1 - tanh(c)^2); d_i = dc g i (1 - i); d_f = dc c_prev f (1 - f);
+//         d_g = dc i (1 - g^2); d_o = dh tanh(c) o (1 - o); dc_prev = dc f
+//   gru   d_n = dh (1 - z) (1 - n^2); d_r = d_n hn r (1 - r); d_z = dh (h_prev - n) z (1 - z);
+//         d_hn = d_n r; direct = dh z (d h_prev other than through W_hh)
+// after which d h_prev = direct + W_hh^T (the hidden side's gradients), a product.
 #include "generators/cells/cells.hpp"
+
+#include "generators/halide_math.hpp"
 
 #include <Halide.h>
 
@@ -26,177 +33,167 @@ using namespace Halide;
 
 Expr sigmoid(Expr v) { return 1.0f / (1.0f + exp(-v)); }
 
-// A copy of `b` read with every coordinate clamped to the buffer, so that schedules may
-// round loops up past its edges.
-Func clamped(const Func& b, const std::vector<Expr>& min, const std::vector<Expr>& max,
-             const std::string& name) {
-  std::vector<Var> args(min.size());
-  std::vector<Expr> at;
-  for (std::size_t k = 0; k < args.size(); ++k) at.push_back(clamp(args[k], min[k], max[k]));
-  Func f(name);
-  f(args) = b(at);
-  return f;
+// Every output of an elementwise step: vectors of rows, parallel over the batch.
+template <class Output>
+void rows_in_vectors(Output& out, int lanes) {
+  Var j = out.args()[0], n = out.args()[1];
+  out.vectorize(j, lanes, TailStrategy::GuardWithIf).parallel(n);
 }
 
-// out(r, n) = init(r, n) + sum_k a(r, k) b(k, n): a register-tiled product, rows
-// innermost (vectorized), parallel over tiles of rows.
-void schedule_product(Func out, Func acc, const RDom& k, const Target& target) {
-  const int lanes = target.natural_vector_size<float>();
-  Var r = out.args()[0], n = out.args()[1];
-  Var ro("ro"), ri("ri"), no("no"), ni("ni"), rv("rv"), ru("ru");
-  const int rows = 4 * lanes, samples = 4;
-  out.compute_root()
-      .split(r, ro, ri, rows, TailStrategy::GuardWithIf)
-      .split(n, no, ni, samples, TailStrategy::GuardWithIf)
-      .reorder(ri, ni, ro, no)
-      .vectorize(ri, lanes, TailStrategy::GuardWithIf)
-      .parallel(no);
-  Var ar = acc.args()[0], an = acc.args()[1];
-  acc.compute_at(out, ro).bound_extent(ar, rows).bound_extent(an, samples);
-  acc.split(ar, ru, rv, lanes).vectorize(rv).unroll(ru).unroll(an);
-  acc.update().split(ar, ru, rv, lanes).reorder(rv, ru, an, k).vectorize(rv).unroll(ru).unroll(an);
-}
-
-class StepForward : public Generator<StepForward> {
+class StepProduct : public Generator<StepProduct> {
  public:
-  GeneratorParam<int> cell_kind{"cell", 0};
-  Input<Buffer<float>> w_gk{"w_gk", 2};
-  Input<Buffer<float>> b_hh{"b_hh", 1};
-  Input<Buffer<float>> xproj{"xproj", 2};
-  Input<Buffer<float>> prev{"prev", 2};
-  Output<Buffer<float>> state{"state", 2};
+  Input<Buffer<float>> a{"a", 2};  // (r, k)
+  Input<Buffer<float>> b{"b", 2};  // (k, n)
+  Input<Buffer<float>> c{"c", 2};  // (r, n)
+  Output<Buffer<float>> out{"out", 2};
 
   void generate() {
-    const Cell cell = Cell(int(cell_kind));
-    Var g("g"), n("n"), j("j");
-    Expr H = w_gk.dim(1).extent(), GH = w_gk.dim(0).extent();
-    Expr n0 = prev.dim(1).min(), n1 = prev.dim(1).max();
-    Func w = clamped(w_gk, {0, 0}, {GH - 1, H - 1}, "w_clamped");
-    Func h_prev = clamped(prev, {0, n0}, {H - 1, n1}, "h_prev");
-    Func x = clamped(xproj, {0, n0}, {GH - 1, n1}, "x_clamped");
-    RDom k(0, H, "k");
-    Func acc("acc"), pre("pre");
-    acc(g, n) = cell == Cell::gru ? b_hh(clamp(g, 0, GH - 1)) : 0.0f;
-    acc(g, n) += w(g, k) * h_prev(k, n);
-    pre(g, n) = acc(g, n);  // W_hh h_prev (+ b_hh for gru), per gate row
-    auto at = [&](Expr row) { return clamp(row, 0, GH - 1); };
-    auto in_block = [&](Expr row, int block) { return clamp(row - block * H, 0, H - 1); };
-    if (cell == Cell::rnn) {
-      state(j, n) = Halide::tanh(x(j, n) + pre(j, n));
-    } else if (cell == Cell::lstm) {
-      Func act("act");
-      act(g, n) = select(g >= 2 * H && g < 3 * H, Halide::tanh(x(g, n) + pre(g, n)),
-                         sigmoid(x(g, n) + pre(g, n)));
-      Func c("c");
-      Expr i = act(j, n), f = act(j + H, n), gg = act(j + 2 * H, n);
-      c(j, n) = f * prev(j + H, clamp(n, n0, n1)) + i * gg;
-      Expr row_h = in_block(j, 0), row_c = in_block(j, 1);
-      state(j, n) = select(j < H, act(row_h + 3 * H, n) * Halide::tanh(c(row_h, n)),
-                           j < 2 * H, c(row_c, n),
-                           act(at(j - 2 * H), n));
-      act.compute_root().vectorize(g, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-      c.compute_root().vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    } else {
-      Func gate("gate");  // r and z
-      gate(g, n) = sigmoid(x(g, n) + pre(g, n));
-      Func hn("hn"), nn("nn");
-      hn(j, n) = pre(j + 2 * H, n);
-      nn(j, n) = Halide::tanh(x(j + 2 * H, n) + gate(j, n) * hn(j, n));
-      Expr row = in_block(j, 0);
-      Expr z = gate(row + H, n);
-      state(j, n) = select(j < H, (1.0f - z) * nn(row, n) + z * h_prev(row, n),
-                           j < 3 * H, gate(at(j - H), n),
-                           j < 4 * H, nn(in_block(j, 3), n),
-                           hn(in_block(j, 4), n));
-      nn.compute_root().vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    }
-    schedule_product(pre, acc, k, get_target());
-    state.vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
+    Var r("r"), n("n"), ro("ro"), ri("ri"), no("no"), ni("ni"), rv("rv"), ru("ru");
+    Expr R = a.dim(0).extent(), K = a.dim(1).extent();
+    Expr n0 = c.dim(1).min(), n1 = c.dim(1).max();
+    // The tiles round the rows and samples up: reads beyond them are clamped (in the
+    // product's inner loop they stay contiguous: whole rows of a, one value of b).
+    Func a_in("a_in"), b_in("b_in"), acc("acc");
+    a_in(r, k_) = a(min(r, R - 1), k_);
+    b_in(k_, n) = b(k_, clamp(n, n0, n1));
+    RDom k(0, K, "k");
+    acc(r, n) = c(min(r, R - 1), clamp(n, n0, n1));
+    acc(r, n) += a_in(r, k) * b_in(k, n);
+    out(r, n) = acc(r, n);
+
+    const int lanes = natural_vector_size<float>(), rows = 4 * lanes, samples = 4;
+    out.split(r, ro, ri, rows, TailStrategy::GuardWithIf)
+        .split(n, no, ni, samples, TailStrategy::GuardWithIf)
+        .reorder(ri, ni, ro, no)
+        .vectorize(ri, lanes, TailStrategy::GuardWithIf)
+        .parallel(no);
+    acc.compute_at(out, ro).bound_extent(r, rows).bound_extent(n, samples);
+    acc.split(r, ru, rv, lanes).vectorize(rv).unroll(ru).unroll(n);
+    acc.update().split(r, ru, rv, lanes).reorder(rv, ru, n, k).vectorize(rv).unroll(ru).unroll(n);
+  }
+
+ private:
+  Var k_{"k_"};
+};
+
+class RnnForward : public Generator<RnnForward> {
+ public:
+  Input<Buffer<float>> x{"x", 2}, p{"p", 2};
+  Output<Buffer<float>> h{"h", 2};
+  void generate() {
+    Var j("j"), n("n");
+    h(j, n) = gen::tanh_vectorized(x(j, n) + p(j, n));
+    rows_in_vectors(h, natural_vector_size<float>());
   }
 };
 
-class StepBackward : public Generator<StepBackward> {
+class LstmForward : public Generator<LstmForward> {
  public:
-  GeneratorParam<int> cell_kind{"cell", 0};
-  Input<Buffer<float>> w_kg{"w_kg", 2};
-  Input<Buffer<float>> state{"state", 2};
-  Input<Buffer<float>> prev{"prev", 2};
-  Input<Buffer<float>> d_h{"d_h", 2};
-  Input<Buffer<float>> carry{"carry", 2};
-  Output<Buffer<float>> d_gates{"d_gates", 2};
-  Output<Buffer<float>> carry_out{"carry_out", 2};
-
+  Input<Buffer<float>> x{"x", 2}, p{"p", 2}, c_prev{"c_prev", 2};
+  Output<Buffer<float>> h{"h", 2}, c{"c", 2}, act{"act", 2};
   void generate() {
-    const Cell cell = Cell(int(cell_kind));
-    Var g("g"), n("n"), j("j");
-    Expr H = w_kg.dim(0).extent(), GH = w_kg.dim(1).extent();
-    Expr n0 = state.dim(1).min(), n1 = state.dim(1).max();
-    auto cl = [&](Expr v) { return clamp(v, n0, n1); };
-    // Row `row` of block `block` (H rows each) of the state at this step and the one before.
-    auto s = [&](int block, Expr row) { return state(clamp(row, 0, H - 1) + block * H, cl(n)); };
-    auto p = [&](int block, Expr row) { return prev(clamp(row, 0, H - 1) + block * H, cl(n)); };
-    Func dh("dh");  // the whole gradient at h: from above and from the step after
-    dh(j, n) = d_h(clamp(j, 0, H - 1), cl(n)) + carry(clamp(j, 0, H - 1), cl(n));
-    auto row_in = [&](Expr row, int block) { return clamp(row - block * H, 0, H - 1); };
-    Func dside("d_hidden_side");  // what W_hh^T multiplies
-    Func direct("d_h_prev_direct");  // d h_prev other than through W_hh
-    direct(j, n) = 0.0f;
-    Expr carry_c = 0.0f;  // the second block of carry_out
-    if (cell == Cell::rnn) {
-      Expr h = s(0, g);
-      d_gates(g, n) = dh(g, n) * (1.0f - h * h);
-      dside(g, n) = d_gates(clamp(g, 0, GH - 1), cl(n));
-    } else if (cell == Cell::lstm) {
-      // rows of state: h 0, c 1, i 2, f 3, g 4, o 5; of prev: c_prev 1.
-      Func dc("dc");  // d loss / d c at this step
-      Expr o = s(5, j), tc = Halide::tanh(s(1, j));
-      dc(j, n) = carry(clamp(j, 0, H - 1) + H, cl(n)) + dh(j, n) * o * (1.0f - tc * tc);
-      auto di_pre = [&](Expr r) { Expr i = s(2, r); return dc(r, n) * s(4, r) * i * (1.0f - i); };
-      auto df_pre = [&](Expr r) { Expr f = s(3, r); return dc(r, n) * p(1, r) * f * (1.0f - f); };
-      auto dg_pre = [&](Expr r) { Expr gg = s(4, r); return dc(r, n) * s(2, r) * (1.0f - gg * gg); };
-      auto do_pre = [&](Expr r) {
-        Expr og = s(5, r);
-        return dh(r, n) * Halide::tanh(s(1, r)) * og * (1.0f - og);
-      };
-      d_gates(g, n) = select(g < H, di_pre(row_in(g, 0)), g < 2 * H, df_pre(row_in(g, 1)),
-                             g < 3 * H, dg_pre(row_in(g, 2)), do_pre(row_in(g, 3)));
-      dside(g, n) = d_gates(clamp(g, 0, GH - 1), cl(n));
-      carry_c = dc(row_in(j, 1), n) * s(3, row_in(j, 1));
-      dc.compute_root().vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    } else {
-      // rows of state: h 0, r 1, z 2, n 3, hn 4; of prev: h_prev 0.
-      Func dn_pre("dn_pre");
-      Expr z = s(2, j), nv = s(3, j);
-      dn_pre(j, n) = dh(j, n) * (1.0f - z) * (1.0f - nv * nv);
-      auto dr_pre = [&](Expr row) { Expr r = s(1, row); return dn_pre(row, n) * s(4, row) * r * (1.0f - r); };
-      auto dz_pre = [&](Expr row) { Expr zz = s(2, row); return dh(row, n) * (p(0, row) - s(3, row)) * zz * (1.0f - zz); };
-      // input side r, z, n; hidden side r, z, hn
-      d_gates(g, n) = select(g < H, dr_pre(row_in(g, 0)),
-                             g < 2 * H, dz_pre(row_in(g, 1)),
-                             g < 3 * H, dn_pre(row_in(g, 2), n),
-                             g < 4 * H, dr_pre(row_in(g, 3)),
-                             g < 5 * H, dz_pre(row_in(g, 4)),
-                             dn_pre(row_in(g, 5), n) * s(1, row_in(g, 5)));
-      dside(g, n) = d_gates(clamp(g, 0, GH - 1) + GH, cl(n));
-      direct(j, n) = dh(j, n) * s(2, j);
-      dn_pre.compute_root().vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    }
-    RDom k(0, GH, "k");
-    Func acc("acc"), back("back");
-    acc(j, n) = direct(j, n);
-    acc(j, n) += w_kg(clamp(j, 0, H - 1), k) * dside(k, n);
-    back(j, n) = acc(j, n);  // d h_prev
-    carry_out(j, n) = select(j < H, back(clamp(j, 0, H - 1), n), carry_c);
-    dh.compute_root().vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    d_gates.compute_root().vectorize(g, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    dside.compute_root().vectorize(g, natural_vector_size<float>(), TailStrategy::GuardWithIf);
-    schedule_product(back, acc, k, get_target());
-    carry_out.vectorize(j, natural_vector_size<float>(), TailStrategy::GuardWithIf);
+    Var j("j"), g("g"), n("n");
+    Expr H = c_prev.dim(0).extent();
+    // One exp per gate: tanh(v) = 2 sigmoid(2 v) - 1 for the g gate.
+    Expr v = x(g, n) + p(g, n), is_g = g >= 2 * H && g < 3 * H;
+    Expr s = sigmoid(select(is_g, 2.0f * v, v));
+    act(g, n) = select(is_g, 2.0f * s - 1.0f, s);
+    c(j, n) = act(j + H, n) * c_prev(j, n) + act(j, n) * act(j + 2 * H, n);
+    h(j, n) = act(j + 3 * H, n) * gen::tanh_vectorized(c(j, n));
+    for (Output<Buffer<float>>* o : {&act, &c, &h}) rows_in_vectors(*o, natural_vector_size<float>());
+  }
+};
+
+class GruForward : public Generator<GruForward> {
+ public:
+  Input<Buffer<float>> x{"x", 2}, p{"p", 2}, b_hh{"b_hh", 1}, h_prev{"h_prev", 2};
+  Output<Buffer<float>> h{"h", 2}, rz{"rz", 2}, nn{"nn", 2}, hn{"hn", 2};
+  void generate() {
+    Var j("j"), g("g"), n("n");
+    Expr H = h_prev.dim(0).extent();
+    rz(g, n) = sigmoid(x(g, n) + p(g, n) + b_hh(g));
+    hn(j, n) = p(j + 2 * H, n) + b_hh(j + 2 * H);
+    nn(j, n) = gen::tanh_vectorized(x(j + 2 * H, n) + rz(j, n) * hn(j, n));
+    Expr z = rz(j + H, n);
+    h(j, n) = (1.0f - z) * nn(j, n) + z * h_prev(j, n);
+    for (Output<Buffer<float>>* o : {&rz, &hn, &nn, &h}) rows_in_vectors(*o, natural_vector_size<float>());
+  }
+};
+
+class RnnBackward : public Generator<RnnBackward> {
+ public:
+  Input<Buffer<float>> h{"h", 2}, d_h{"d_h", 2}, carry_h{"carry_h", 2};
+  Output<Buffer<float>> d_pre{"d_pre", 2};
+  void generate() {
+    Var j("j"), n("n");
+    d_pre(j, n) = (d_h(j, n) + carry_h(j, n)) * (1.0f - h(j, n) * h(j, n));
+    rows_in_vectors(d_pre, natural_vector_size<float>());
+  }
+};
+
+class LstmBackward : public Generator<LstmBackward> {
+ public:
+  // c: rows c of the state; act: rows i, f, g, o (4 H); c_prev: rows c of the state before.
+  Input<Buffer<float>> c{"c", 2}, act{"act", 2}, c_prev{"c_prev", 2};
+  Input<Buffer<float>> d_h{"d_h", 2}, carry_h{"carry_h", 2}, carry_c{"carry_c", 2};
+  Output<Buffer<float>> d_i{"d_i", 2}, d_f{"d_f", 2}, d_g{"d_g", 2}, d_o{"d_o", 2};
+  Output<Buffer<float>> dc_prev{"dc_prev", 2};
+  void generate() {
+    Var j("j"), n("n");
+    Expr H = c.dim(0).extent();
+    Expr i = act(j, n), f = act(j + H, n), g = act(j + 2 * H, n), o = act(j + 3 * H, n);
+    Func dh("dh"), tc("tanh_c"), dc("dc");
+    dh(j, n) = d_h(j, n) + carry_h(j, n);
+    tc(j, n) = gen::tanh_vectorized(c(j, n));
+    dc(j, n) = carry_c(j, n) + dh(j, n) * o * (1.0f - tc(j, n) * tc(j, n));
+    d_i(j, n) = dc(j, n) * g * i * (1.0f - i);
+    d_f(j, n) = dc(j, n) * c_prev(j, n) * f * (1.0f - f);
+    d_g(j, n) = dc(j, n) * i * (1.0f - g * g);
+    d_o(j, n) = dh(j, n) * tc(j, n) * o * (1.0f - o);
+    dc_prev(j, n) = dc(j, n) * f;
+    const int lanes = natural_vector_size<float>();
+    for (Func f_ : {dh, tc, dc}) f_.compute_root().vectorize(j, lanes, TailStrategy::GuardWithIf).parallel(n);
+    for (Output<Buffer<float>>* out : {&d_i, &d_f, &d_g, &d_o, &dc_prev}) rows_in_vectors(*out, lanes);
+  }
+};
+
+class GruBackward : public Generator<GruBackward> {
+ public:
+  Input<Buffer<float>> h_prev{"h_prev", 2}, rz{"rz", 2}, nn{"nn", 2}, hn{"hn", 2};
+  Input<Buffer<float>> d_h{"d_h", 2}, carry_h{"carry_h", 2};
+  // The input side's r, z, n, then the hidden side's r, z, hn; and dh z.
+  Output<Buffer<float>> dx_r{"dx_r", 2}, dx_z{"dx_z", 2}, dx_n{"dx_n", 2};
+  Output<Buffer<float>> dh_r{"dh_r", 2}, dh_z{"dh_z", 2}, dh_hn{"dh_hn", 2}, direct{"direct", 2};
+  void generate() {
+    Var j("j"), n("n");
+    Expr H = h_prev.dim(0).extent();
+    Expr r = rz(j, n), z = rz(j + H, n), nv = nn(j, n);
+    Func dh("dh"), d_n("d_n"), d_r("d_r"), d_z("d_z");
+    dh(j, n) = d_h(j, n) + carry_h(j, n);
+    d_n(j, n) = dh(j, n) * (1.0f - z) * (1.0f - nv * nv);
+    d_r(j, n) = d_n(j, n) * hn(j, n) * r * (1.0f - r);
+    d_z(j, n) = dh(j, n) * (h_prev(j, n) - nv) * z * (1.0f - z);
+    dx_r(j, n) = d_r(j, n);
+    dx_z(j, n) = d_z(j, n);
+    dx_n(j, n) = d_n(j, n);
+    dh_r(j, n) = d_r(j, n);
+    dh_z(j, n) = d_z(j, n);
+    dh_hn(j, n) = d_n(j, n) * r;
+    direct(j, n) = dh(j, n) * z;
+    const int lanes = natural_vector_size<float>();
+    for (Func f_ : {dh, d_n, d_r, d_z}) f_.compute_root().vectorize(j, lanes, TailStrategy::GuardWithIf).parallel(n);
+    for (Output<Buffer<float>>* out : {&dx_r, &dx_z, &dx_n, &dh_r, &dh_z, &dh_hn, &direct})
+      rows_in_vectors(*out, lanes);
   }
 };
 
 }  // namespace
 }  // namespace kiln::gen::cells
 
-HALIDE_REGISTER_GENERATOR(kiln::gen::cells::StepForward, kiln_step_forward)
-HALIDE_REGISTER_GENERATOR(kiln::gen::cells::StepBackward, kiln_step_backward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::StepProduct, kiln_step_product)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::RnnForward, kiln_rnn_forward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::LstmForward, kiln_lstm_forward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::GruForward, kiln_gru_forward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::RnnBackward, kiln_rnn_backward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::LstmBackward, kiln_lstm_backward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::GruBackward, kiln_gru_backward)

@@ -1,15 +1,16 @@
 // The extern stages that run a recurrent layer's time loop (generators/ops/recurrent.cpp
-// calls them from every generated entry of a model with rnn, lstm or gru): each calls
-// the cell's AOT step pipeline (cells.cpp) once per step, forward from step 0, backward
-// from the last step. Buffers are Halide's, with dims (row, n, t); layouts in cells.hpp.
+// calls them from every generated entry of a model with rnn, lstm or gru): step after
+// step they call the AOT step pipelines of cells.cpp, forward from step 0, backward from
+// the last step. Buffers are Halide's, with dims (row, n, t); layouts in cells.hpp.
 #include "generators/cells/cells.hpp"
 
-#include "kiln_gru_step_backward.h"
-#include "kiln_gru_step_forward.h"
-#include "kiln_lstm_step_backward.h"
-#include "kiln_lstm_step_forward.h"
-#include "kiln_rnn_step_backward.h"
-#include "kiln_rnn_step_forward.h"
+#include "kiln_gru_backward.h"
+#include "kiln_gru_forward.h"
+#include "kiln_lstm_backward.h"
+#include "kiln_lstm_forward.h"
+#include "kiln_rnn_backward.h"
+#include "kiln_rnn_forward.h"
+#include "kiln_step_product.h"
 
 #include <HalideBuffer.h>
 
@@ -18,26 +19,6 @@
 namespace {
 using kiln::gen::cells::Cell;
 using Halide::Runtime::Buffer;
-
-using Forward = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
-                        halide_buffer_t*);
-using Backward = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
-                         halide_buffer_t*, halide_buffer_t*, halide_buffer_t*);
-
-Forward forward_step(Cell c) {
-  switch (c) {
-    case Cell::lstm: return kiln_lstm_step_forward;
-    case Cell::gru: return kiln_gru_step_forward;
-    default: return kiln_rnn_step_forward;
-  }
-}
-Backward backward_step(Cell c) {
-  switch (c) {
-    case Cell::lstm: return kiln_lstm_step_backward;
-    case Cell::gru: return kiln_gru_step_backward;
-    default: return kiln_rnn_step_backward;
-  }
-}
 
 // A bounds query asks which region of each input an output region needs.
 void require(halide_buffer_t* b, std::initializer_list<std::pair<int, int>> ranges) {
@@ -50,13 +31,21 @@ void require(halide_buffer_t* b, std::initializer_list<std::pair<int, int>> rang
 }
 const halide_dimension_t& dim(const halide_buffer_t* b, int d) { return b->dim[d]; }
 
-// Rows (dim 0) of a state-like buffer for samples and steps of `like`, zero-filled:
-// the state before step 0, the carry after the last step.
+// `rows` rows (dim 0) for the samples of `like`, zero-filled: the state before step 0,
+// the carry after the last step, the product's zero addend.
 Buffer<float> zeros(int rows, const halide_buffer_t* like) {
   Buffer<float> z(rows, dim(like, 1).extent);
   z.set_min(0, dim(like, 1).min);
   z.fill(0.0f);
   return z;
+}
+
+// Rows [first, first + count) of a step's buffer, as a buffer of their own whose rows
+// start at 0: what a step pipeline reads or writes.
+Buffer<float> rows(const Buffer<float>& b, int first, int count) {
+  Buffer<float> r = b.cropped(0, first, count);
+  r.translate(0, -first);
+  return r;
 }
 
 // The lowering bounds these stages to every step (recurrent.cpp): a region that starts
@@ -84,13 +73,23 @@ extern "C" int kiln_recurrent_forward(int cell_kind, halide_buffer_t* xproj, hal
     return 0;
   }
   Buffer<float> x(*xproj), out(*states), w(*w_gk), b(*b_hh);
-  Buffer<float> before = zeros(S, states);
-  const Forward step = forward_step(cell);
+  Buffer<float> before = zeros(S, states), no_addend = zeros(GH, states), p = zeros(GH, states);
   for (int t = t0; t < t0 + T; ++t) {
     Buffer<float> now = out.sliced(2, t), xt = x.sliced(2, t);
     Buffer<float> prev = t == t0 ? before : out.sliced(2, t - 1);
-    if (int rc = step(w.raw_buffer(), b.raw_buffer(), xt.raw_buffer(), prev.raw_buffer(), now.raw_buffer()))
-      return rc;
+    if (int rc = kiln_step_product(w, rows(prev, 0, H), no_addend, p)) return rc;
+    int rc = 0;
+    switch (cell) {
+      case Cell::rnn: rc = kiln_rnn_forward(xt, p, now); break;
+      case Cell::lstm:
+        rc = kiln_lstm_forward(xt, p, rows(prev, H, H), rows(now, 0, H), rows(now, H, H), rows(now, 2 * H, 4 * H));
+        break;
+      case Cell::gru:
+        rc = kiln_gru_forward(xt, p, b, rows(prev, 0, H), rows(now, 0, H), rows(now, H, 2 * H),
+                              rows(now, 3 * H, H), rows(now, 4 * H, H));
+        break;
+    }
+    if (rc) return rc;
   }
   return 0;
 }
@@ -112,17 +111,34 @@ extern "C" int kiln_recurrent_backward(int cell_kind, halide_buffer_t* states, h
     return 0;
   }
   Buffer<float> st(*states), dh(*d_h), w(*w_kg), out(*d_gates);
-  Buffer<float> before = zeros(S, d_gates);
-  Buffer<float> carry = zeros(kiln::gen::cells::carry_rows(H), d_gates);
-  Buffer<float> carry_next = zeros(kiln::gen::cells::carry_rows(H), d_gates);
-  const Backward step = backward_step(cell);
+  const int carry = kiln::gen::cells::carry_rows(H);
+  Buffer<float> before = zeros(S, d_gates), no_addend = zeros(H, d_gates), direct = zeros(H, d_gates);
+  Buffer<float> carry_in = zeros(carry, d_gates), carry_out = zeros(carry, d_gates);
   for (int t = t0 + T - 1; t >= t0; --t) {
     Buffer<float> now = st.sliced(2, t), prev = t == t0 ? before : st.sliced(2, t - 1);
-    Buffer<float> dht = dh.sliced(2, t), gates = out.sliced(2, t);
-    if (int rc = step(w.raw_buffer(), now.raw_buffer(), prev.raw_buffer(), dht.raw_buffer(),
-                      carry.raw_buffer(), gates.raw_buffer(), carry_next.raw_buffer()))
-      return rc;
-    std::swap(carry, carry_next);
+    Buffer<float> dht = dh.sliced(2, t), g = out.sliced(2, t);
+    Buffer<float> carry_h = rows(carry_in, 0, H), next_h = rows(carry_out, 0, H);
+    int rc = 0;
+    switch (cell) {
+      case Cell::rnn:
+        rc = kiln_rnn_backward(rows(now, 0, H), dht, carry_h, g);
+        if (!rc) rc = kiln_step_product(w, g, no_addend, next_h);
+        break;
+      case Cell::lstm:
+        rc = kiln_lstm_backward(rows(now, H, H), rows(now, 2 * H, 4 * H), rows(prev, H, H), dht, carry_h,
+                                rows(carry_in, H, H), rows(g, 0, H), rows(g, H, H), rows(g, 2 * H, H),
+                                rows(g, 3 * H, H), rows(carry_out, H, H));
+        if (!rc) rc = kiln_step_product(w, g, no_addend, next_h);
+        break;
+      case Cell::gru:
+        rc = kiln_gru_backward(rows(prev, 0, H), rows(now, H, 2 * H), rows(now, 3 * H, H), rows(now, 4 * H, H),
+                               dht, carry_h, rows(g, 0, H), rows(g, H, H), rows(g, 2 * H, H),
+                               rows(g, 3 * H, H), rows(g, 4 * H, H), rows(g, 5 * H, H), direct);
+        if (!rc) rc = kiln_step_product(w, rows(g, GH, GH), direct, next_h);
+        break;
+    }
+    if (rc) return rc;
+    std::swap(carry_in, carry_out);
   }
   return 0;
 }

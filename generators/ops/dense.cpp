@@ -27,7 +27,17 @@ void dense_forward(const Node& node, const Tensor& in, const Func& w, const Func
   RDom r(0, F, "r_in");
   std::vector<Expr> at = rows_of(in.shape);
   at.insert(at.begin(), r);
-  accumulate(f, "out", name, d.of(node.shape), b.defined() ? b(d.i) : Expr(0.0f), w(r, d.i) * in.f(at));
+  // At every step of a sequence, a product over many rows that vectorizes over the
+  // outputs: the weight with the outputs innermost.
+  Func w_rows = w;
+  if (in.shape.is_sequence()) {
+    Var k("k");
+    w_rows = Func(name + "_w_t");
+    w_rows(d.i, k) = w(k, d.i);
+    f["w_t"] = w_rows;
+  }
+  accumulate(f, "out", name, d.of(node.shape), b.defined() ? b(d.i) : Expr(0.0f),
+             (in.shape.is_sequence() ? w_rows(d.i, r) : w(r, d.i)) * in.f(at));
 }
 
 void dense_adjoint(const Node& node, const Tensor& in, const Func& w, const Context& ctx,

@@ -10,6 +10,7 @@
 //                                        d_in = d_out / std[c]
 //   add       out = a + b (same shape)   d_a = d_b = d_out
 //   concat    out = [a; b; ...] along channels; d_k = d_out's slice of input k
+#include "generators/halide_math.hpp"
 #include "generators/ops/ops.hpp"
 
 namespace kiln::gen::ops {
@@ -50,7 +51,7 @@ void activation_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
   else if (op == Op::sigmoid) out(args) = 1.0f / (1.0f + exp(-v));
   else if (op == Op::leaky_relu) out(args) = select(v > 0.0f, v, a * v);
   else if (op == Op::elu) out(args) = select(v > 0.0f, v, a * (exp(v) - 1.0f));
-  else out(args) = Halide::tanh(v);
+  else out(args) = tanh_vectorized(v);
   f["out"] = out;
 }
 

@@ -86,11 +86,10 @@ void recurrent_forward(const Node& node, const Tensor& in, std::span<const Func>
                        NameMangling::C);
   // Every row and every step: the loop needs the steps before any it is asked for.
   states.bound(k, 0, cells::state_rows(cell, node.units)).bound(d.t, 0, T);
-  // h, read with rows and steps clamped: the loop computes exactly its bounds, and
-  // schedules may round loops over its readers up.
-  const int H = node.units;
+  // h: the first rows of the state. The loop computes exactly its bounds (all rows and
+  // steps), so schedules must not round loops over its readers past them.
   Func h(name + "_h");
-  h(k, d.n, d.t) = states(clamp(k, 0, H - 1), d.n, clamp(d.t, 0, T - 1));
+  h(k, d.n, d.t) = states(k, d.n, d.t);
   Func out(name);
   if (node.last_step) out(d.i, d.n) = h(d.i, d.n, T - 1);
   else out(d.i, d.t, d.n) = h(d.i, d.n, d.t);
@@ -120,8 +119,6 @@ void recurrent_adjoint(const Node& node, const Tensor& in, std::span<const Func>
                         {g, d.n, d.t}, NameMangling::C);
   d_gates.bound(g, 0, cells::gradient_rows(cell, H)).bound(d.t, 0, T);
   const int hidden_side = cell == cells::Cell::gru ? G * H : 0;
-  Func dg(name + "_d_gates_clamped");  // read as h is
-  dg(g, d.n, d.t) = d_gates(clamp(g, 0, cells::gradient_rows(cell, H) - 1), d.n, clamp(d.t, 0, T - 1));
   Func h = f["h"];
   // Sums over every step of every sample.
   RDom rows(0, T, 0, ctx.batch, "r_rows");
@@ -131,19 +128,19 @@ void recurrent_adjoint(const Node& node, const Tensor& in, std::span<const Func>
   Func d_w_ih(name + "_d_weight_ih"), d_w_hh(name + "_d_weight_hh");
   Func d_b_ih(name + "_d_bias_ih"), d_b_hh(name + "_d_bias_hh");
   d_w_ih(k, g) = 0.0f;
-  d_w_ih(k, g) += dg(g, rn, rt) * in_t(k, rt, rn);
+  d_w_ih(k, g) += d_gates(g, rn, rt) * in_t(k, rt, rn);
   // h at the step before (none before step 0: its product with zero is left out).
   d_w_hh(k, g) = 0.0f;
   if (T > 1) {
     RDom later(1, T - 1, 0, ctx.batch, "r_later_rows");
-    d_w_hh(k, g) += dg(g + hidden_side, later.y, later.x) * h(k, later.y, later.x - 1);
+    d_w_hh(k, g) += d_gates(g + hidden_side, later.y, later.x) * h(k, later.y, later.x - 1);
   }
   d_b_ih(g) = 0.0f;
-  d_b_ih(g) += dg(g, rn, rt);
+  d_b_ih(g) += d_gates(g, rn, rt);
   d_b_hh(g) = 0.0f;
-  d_b_hh(g) += dg(g + hidden_side, rn, rt);
+  d_b_hh(g) += d_gates(g + hidden_side, rn, rt);
   RDom rg(0, G * H, "r_gates");
-  accumulate(f, "d_in0", name + "_d_in0", {d.i, d.t, d.n}, 0.0f, w_ih(d.i, rg) * dg(rg, d.n, d.t));
+  accumulate(f, "d_in0", name + "_d_in0", {d.i, d.t, d.n}, 0.0f, w_ih(d.i, rg) * d_gates(rg, d.n, d.t));
   f["d_h"] = d_h;
   f["w_kg"] = w_kg;
   f["d_gates"] = d_gates;
