@@ -33,7 +33,7 @@ static_assert(char_lstm.parameter_count() == 8192 + 327680 + 2048 + 32896);
 
 // Random windows of the fortunes files (the last 5 % held out), Adam at 2e-3 decaying
 // by a cosine, gradients clipped to norm 5.
-inline constexpr Recipe char_recipe{.dataset = "fortunes", .epochs = 10, .batch = 32,
+inline constexpr Recipe char_recipe{.dataset = "fortunes", .epochs = 20, .batch = 32,
                                     .learning_rate = 2e-3f, .optimizer = "adam",
                                     .lr_schedule = "cosine", .clip_norm = 5.0f};
 

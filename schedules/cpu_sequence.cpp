@@ -108,6 +108,20 @@ void root(Func f, const Policy& p) {
   if (f.dimensions() > 1) f.parallel(f.args().back());
 }
 
+// A weight copied with its two dims swapped (for a product to vectorize over what was
+// the outer dim): in square tiles of a vector, read along the source's rows.
+void transposed_copy(Func f, const Policy& p) {
+  if (!p.claim(f)) return;
+  const Var v = f.args()[0], w = f.args()[1];
+  Var vo("vo"), vi("vi"), wo("wo"), wi("wi");
+  f.compute_root()
+      .tile(v, w, vo, wo, vi, wi, p.lanes, p.lanes, TailStrategy::GuardWithIf)
+      .reorder(wi, vi, vo, wo)
+      .vectorize(wi)
+      .unroll(vi)
+      .parallel(wo);
+}
+
 void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
   const auto& d = dims();
@@ -129,7 +143,7 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       }
       break;
     case Op::dense:
-      if (has("w_t")) root(f["w_t"], p);
+      if (has("w_t")) transposed_copy(f["w_t"], p);
       product_tiles(f["out"], f["out_acc"], p, d.i, w, O, T, 4, 4);
       if (has("d_weight")) {
         sum_tiles(f["d_weight"], p, F, O, 2, 4);
@@ -143,9 +157,10 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
     case Op::gru:
     {
       const int GH = gate_count(node.op) * node.units;
-      root(f["w_ih_t"], p);
+      transposed_copy(f["w_ih_t"], p);
+      transposed_copy(f["w_gk"], p);
       product_tiles(f["xproj"], f["xproj_acc"], p, f["xproj"].args()[0], d.t, GH, T, 4, 4);
-      for (const char* role : {"w_gk", "b_step"}) root(f[role], p);
+      root(f["b_step"], p);
       f["states"].compute_root();
       if (has("d_gates")) {
         for (const char* role : {"d_h", "w_kg", "in_t"}) root(f[role], p);

@@ -5,13 +5,14 @@
 #   Catch2 v2             the test framework
 #   libpng                PNG files (kiln predict, data/mnist)
 #   python3-torch         the peer in bench/ and the oracle of the interop tests
+#   libopenblas0-pthread  the BLAS under PyTorch (else Debian's reference BLAS, ~10x slower)
 #   python3-torchvision   the zoo's twins (ResNet, AlexNet, VGG) in tests/cli/torch_zoo.py
 #   pocl-opencl-icd       an OpenCL device on the CPU, so the tests run the OpenCL builds
 #   g++-aarch64-linux-gnu, qemu-user   the arm64 cross check: an arm64 program run under qemu
 #   fortunes              the English text the character-level language models train on
 set -euo pipefail
 packages=(cmake ninja-build g++ libhalide14-0-dev llvm-14-dev libfmt-dev catch2
-          libpng-dev zlib1g-dev python3-torch python3-torchvision python3-numpy pocl-opencl-icd
+          libpng-dev zlib1g-dev python3-torch libopenblas0-pthread python3-torchvision python3-numpy pocl-opencl-icd
           g++-aarch64-linux-gnu qemu-user fortunes)
 missing=()
 for p in "${packages[@]}"; do

@@ -45,7 +45,12 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
   require_shape(input, expected, "input", path);
   Batch b;
   b.count = int(input.shape[0]);
-  b.input = tensor_floats(input, "input", path);
+  if (vocabulary > 0 && (input.dtype == DType::I64 || input.dtype == DType::I32)) {
+    const std::vector<int32_t> ids = tensor_int32s(input, "input", path);
+    b.input.assign(ids.begin(), ids.end());
+  } else {
+    b.input = tensor_floats(input, "input", path);
+  }
   for (std::size_t k = 0; k < b.input.size(); ++k) {
     const float v = b.input[k];
     if (!std::isfinite(v)) fail("{}: tensor 'input' holds a non-finite value at element {}", path, k);

@@ -1,10 +1,11 @@
-"""kiln against PyTorch on two models: forward output, loss and every gradient.
+"""kiln against PyTorch on three models: forward output, loss and every gradient.
 
     /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
 
 The models: LeNet-5 (tests/fixtures/lenet5_torch.py) and dilated_grouped_maxout
 (tests/fixtures/dilated_grouped_maxout_torch.py: dilated, grouped, depthwise and bias-free
-convs, maxout over channels and features). For each model, seed and batch size, the
+convs, maxout over channels and features) and char_lstm (tests/fixtures/char_lstm_torch.py:
+embedding, nn.LSTM, a linear layer at every step, token ids in). For each model, seed and batch size, the
 fixture writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln forward` and `kiln gradients`
 run on the same files, and every element is compared. The error of a tensor is
 max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln computes in float32,
@@ -32,6 +33,7 @@ except ImportError as error:
     sys.exit(1)
 
 sys.path.insert(0, FIXTURES)
+import char_lstm_torch  # noqa: E402
 import dilated_grouped_maxout_torch  # noqa: E402
 import lenet5_torch  # noqa: E402
 import safetensors_io  # noqa: E402
@@ -54,7 +56,8 @@ def relative_error(got, want):
 
 
 # kiln's model name and the module that writes its PyTorch twin's fixtures.
-MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_maxout_torch))
+MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_maxout_torch),
+          ("char_lstm", char_lstm_torch))
 
 
 def check_case(kiln, workdir, model, fixture, seed, batch):

@@ -1,0 +1,45 @@
+// Times kiln's generated train_step of the bench's LSTM language model
+// (models/char_rnn.hpp: lstm_lm_bench; embedding 64, LSTM 256, 50 steps, vocabulary 65,
+// Adam, gradients clipped to norm 5) on random tokens:
+//   bench_lstm_lm_step [--batch 32] [--steps 30] [--rounds 1]
+// prints one line per round: "kiln_ms_per_step <median>". Run by lstm_lm_step.py, which
+// times PyTorch in the same run and prints the ratio.
+#include "bench/measure.hpp"
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+int main(int argc, char** argv) {
+  int batch = 32, steps = 30, rounds = 1;
+  for (int k = 1; k + 1 < argc; k += 2) {
+    if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--steps")) steps = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--rounds")) rounds = std::atoi(argv[k + 1]);
+  }
+  const kiln::RegisteredModel& model = kiln::find_model("lstm_lm_bench");
+  const kiln::Network net(model, "cpu");
+  kiln::Parameters params(model.view);
+  params.initialize(1);
+  const int T = model.view.input_shape()[0], V = model.view.nodes[0].vocabulary;
+  std::vector<float> m(params.size()), v(params.size()), tokens(std::size_t(batch) * T);
+  std::vector<int32_t> labels(tokens.size());
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    tokens[k] = float((k * 2654435761u) % V);
+    labels[k] = int32_t((k * 40503u + 7) % V);
+  }
+  kiln::HyperParameters h = kiln::defaults_for(kiln::Optimizer::adam, 2e-3f);
+  h.clip_norm = 5.0f;
+  for (int r = 0; r < rounds; ++r) {
+    const double ms = kiln::bench::median_ms(10, steps, [&](int) {
+      net.train_step(params.data(), m.data(), v.data(), params.buffers(), tokens.data(), labels.data(),
+                     batch, 0, h);
+    });
+    fmt::print("kiln_ms_per_step {:.4f}\n", ms);
+  }
+  return 0;
+}
