@@ -93,6 +93,30 @@ void sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int vectors,
   vectorize_tile(update, v, p, t);
 }
 
+// f(k, g) = 0 + a sum over (n, t) of a product, the outer reduction (t) long: in tiles
+// as sum_tiles, but the rows in chunks of `chunk` steps outside the tiles, so that a
+// chunk of both operands stays in cache while every tile runs over it (sum_tiles streams
+// every row once per tile). The tile's sums go back to memory between chunks.
+void chunked_sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int vectors, int unrolled, int chunk) {
+  if (!p.claim(f)) return;
+  const Var v = f.args()[0], w = f.args()[1];
+  const Tile t = tile_for(p, v_extent, w_extent, vectors, unrolled);
+  Var vo("vo"), vi("vi"), wo("wo"), wi("wi"), vu("vu"), vv("vv");
+  f.compute_root().bound(v, 0, v_extent).bound(w, 0, w_extent).vectorize(v, p.lanes, TailStrategy::GuardWithIf).parallel(w);
+  const std::vector<RVar> r = cpu::rvars_of(f.update());  // n, then t
+  RVar to("to"), ti("ti");
+  f.update()
+      .split(v, vo, vi, t.v)
+      .split(w, wo, wi, t.w)
+      .split(r[1], to, ti, chunk, TailStrategy::GuardWithIf)
+      .split(vi, vu, vv, p.lanes)
+      .reorder(vv, vu, wi, r[0], ti, vo, wo, to)
+      .vectorize(vv)
+      .unroll(vu)
+      .unroll(wi)
+      .parallel(wo);
+}
+
 // A 1-D sum over rows (a bias gradient): vectors of its one dim, the rows inside.
 void vector_sum(Func f, const Policy& p) {
   if (!p.claim(f)) return;
@@ -144,11 +168,12 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       break;
     case Op::dense:
       if (has("w_t")) transposed_copy(f["w_t"], p);
-      product_tiles(f["out"], f["out_acc"], p, d.i, w, O, T, 4, 4);
+      product_tiles(f["out"], f["out_acc"], p, d.i, w, O, T, 4, 5);
       if (has("d_weight")) {
-        sum_tiles(f["d_weight"], p, F, O, 2, 4);
+        if (sequence) chunked_sum_tiles(f["d_weight"], p, F, O, 2, 4, 2);
+        else sum_tiles(f["d_weight"], p, F, O, 2, 4);
         if (has("d_bias")) vector_sum(f["d_bias"], p);
-        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, w, F, T, 2, 4);
+        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, w, F, T, 2, 5);
         root(f["in_t"], p);
       }
       break;
@@ -159,17 +184,17 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       const int GH = gate_count(node.op) * node.units;
       transposed_copy(f["w_ih_t"], p);
       transposed_copy(f["w_gk"], p);
-      product_tiles(f["xproj"], f["xproj_acc"], p, f["xproj"].args()[0], d.t, GH, T, 4, 4);
+      product_tiles(f["xproj"], f["xproj_acc"], p, f["xproj"].args()[0], d.t, GH, T, 4, 5);
       root(f["b_step"], p);
       f["states"].compute_root();
       if (has("d_gates")) {
         for (const char* role : {"d_h", "w_kg", "in_t"}) root(f[role], p);
         f["d_gates"].compute_root();
-        sum_tiles(f["d_weight_ih"], p, F, GH, 4, 4);
-        sum_tiles(f["d_weight_hh"], p, node.units, GH, 4, 4);
+        chunked_sum_tiles(f["d_weight_ih"], p, F, GH, 4, 4, 2);
+        chunked_sum_tiles(f["d_weight_hh"], p, node.units, GH, 4, 4, 2);
         vector_sum(f["d_bias_ih"], p);
         vector_sum(f["d_bias_hh"], p);
-        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, d.t, F, T, 2, 4);
+        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, d.t, F, T, 2, 5);
       }
       break;
     }
