@@ -3,8 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "runtime/network.hpp"
+#include "runtime/schedule.hpp"
+
 namespace kiln {
 struct RegisteredModel;
+struct Recipe;
 }
 
 namespace kiln::cli {
@@ -24,6 +28,16 @@ int models(const std::vector<std::string>& args);
 int train_text(const std::vector<std::string>& args);
 int eval_text(const std::vector<std::string>& args);
 int sample(const std::vector<std::string>& args);
+// What every train command reads the same way, the recipe's values where a flag is
+// absent: --epochs, --batch, --optimizer, --lr, --weight-decay, --lr-schedule, --seed.
+struct TrainingFlags {
+  int epochs = 0, batch = 0;
+  HyperParameters hyper;
+  LrSchedule lr_schedule = LrSchedule::cosine;
+  unsigned long long seed = 0;
+};
+TrainingFlags training_flags(const Flags& flags, const Recipe& recipe);
+
 // Whether the model the arguments name trains on text.
 bool names_text_model(const std::vector<std::string>& args);
 

@@ -26,21 +26,33 @@ bool names_text_model(const std::vector<std::string>& args) {
   return false;
 }
 
+TrainingFlags training_flags(const Flags& flags, const Recipe& recipe) {
+  TrainingFlags t;
+  t.epochs = flags.positive_int("epochs", recipe.epochs);
+  t.batch = flags.positive_int("batch", recipe.batch);
+  const Optimizer optimizer = parse_optimizer(flags.text("optimizer", recipe.optimizer));
+  t.hyper = defaults_for(optimizer, flags.positive_float("lr", recipe.learning_rate));
+  t.hyper.weight_decay = flags.non_negative_float("weight-decay", recipe.weight_decay);
+  t.lr_schedule = parse_lr_schedule(flags.text("lr-schedule", recipe.lr_schedule));
+  t.seed = flags.seed("seed", 0);
+  return t;
+}
+
 int train(const std::vector<std::string>& args) {
   if (names_text_model(args)) return train_text(args);
   const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
                            "augment", "seed", "out", "data", "target"}, 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
+  const TrainingFlags common = training_flags(flags, recipe);
   TrainConfig config;
-  config.epochs = flags.positive_int("epochs", recipe.epochs);
-  config.batch = flags.positive_int("batch", recipe.batch);
-  const Optimizer optimizer = parse_optimizer(flags.text("optimizer", recipe.optimizer));
-  config.hyper = defaults_for(optimizer, flags.positive_float("lr", recipe.learning_rate));
-  config.hyper.weight_decay = flags.non_negative_float("weight-decay", recipe.weight_decay);
-  config.lr_schedule = parse_lr_schedule(flags.text("lr-schedule", recipe.lr_schedule));
+  config.epochs = common.epochs;
+  config.batch = common.batch;
+  config.hyper = common.hyper;
+  config.lr_schedule = common.lr_schedule;
+  config.seed = common.seed;
   config.augment_shift = flags.non_negative_int("augment", recipe.augment_shift);
-  config.seed = flags.seed("seed", 0);
+  const Optimizer optimizer = config.hyper.optimizer;
   const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
   check_writable(out);  // before training, not after
 
