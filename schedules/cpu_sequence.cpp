@@ -93,17 +93,26 @@ void sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int vectors,
   vectorize_tile(update, v, p, t);
 }
 
-// f(k, g) = 0 + a sum over (n, t) of a product, the outer reduction (t) long: in tiles
-// as sum_tiles, but the rows in chunks of `chunk` steps outside the tiles, so that a
-// chunk of both operands stays in cache while every tile runs over it (sum_tiles streams
-// every row once per tile). The tile's sums go back to memory between chunks.
+// Any Func materialized as it is: its innermost dim in vectors, parallel over the outermost.
+void root(Func f, const Policy& p) {
+  if (!p.claim(f)) return;
+  f.compute_root().vectorize(f.args()[0], p.lanes, TailStrategy::GuardWithIf);
+  if (f.dimensions() > 1) f.parallel(f.args().back());
+}
+
+// f(k, g) = 0 + a sum over rows (t, n) of a product: in tiles as sum_tiles, but the
+// samples in chunks of `chunk` outside the tiles, so that a chunk of both operands (every
+// step of `chunk` samples) stays in cache while every tile runs over it (sum_tiles
+// streams every row once per tile). The tile's sums go back to memory between chunks.
+// A sum with no rows (d_weight_hh of a one-step sequence) is its zero init alone.
 void chunked_sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int vectors, int unrolled, int chunk) {
+  if (!f.has_update_definition()) return root(f, p);
   if (!p.claim(f)) return;
   const Var v = f.args()[0], w = f.args()[1];
   const Tile t = tile_for(p, v_extent, w_extent, vectors, unrolled);
   Var vo("vo"), vi("vi"), wo("wo"), wi("wi"), vu("vu"), vv("vv");
   f.compute_root().bound(v, 0, v_extent).bound(w, 0, w_extent).vectorize(v, p.lanes, TailStrategy::GuardWithIf).parallel(w);
-  const std::vector<RVar> r = cpu::rvars_of(f.update());  // n, then t
+  const std::vector<RVar> r = cpu::rvars_of(f.update());  // t, then n
   RVar to("to"), ti("ti");
   f.update()
       .split(v, vo, vi, t.v)
@@ -125,12 +134,6 @@ void vector_sum(Func f, const Policy& p) {
   reduction_outside(f.update(), {v}, {}).vectorize(v, p.lanes, TailStrategy::GuardWithIf);
 }
 
-// Any Func materialized as it is: its innermost dim in vectors, parallel over the outermost.
-void root(Func f, const Policy& p) {
-  if (!p.claim(f)) return;
-  f.compute_root().vectorize(f.args()[0], p.lanes, TailStrategy::GuardWithIf);
-  if (f.dimensions() > 1) f.parallel(f.args().back());
-}
 
 // A weight copied with its two dims swapped (for a product to vectorize over what was
 // the outer dim): in square tiles of a vector, read along the source's rows.
