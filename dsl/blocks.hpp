@@ -8,6 +8,11 @@
 
 namespace kiln {
 
+// identity: the shortcut of a residual block that passes its input unchanged, or a
+// concat branch that does (a U-Net skip: concat(identity, sequence(down, ..., up))).
+struct Identity {};
+inline constexpr Identity identity{};
+
 template <int K>
 struct Block {
   std::array<Node, K> nodes{};
@@ -25,6 +30,7 @@ struct Block {
 
 template <class T> struct node_count;
 template <> struct node_count<Node> { static constexpr int value = 1; };
+template <> struct node_count<Identity> { static constexpr int value = 0; };
 template <int K> struct node_count<Block<K>> { static constexpr int value = K; };
 template <class... Parts>
 inline constexpr int count_nodes = (0 + ... + node_count<Parts>::value);
@@ -40,6 +46,9 @@ constexpr int place(std::array<Node, Cap>& out, int& at, const Node& n, int entr
   out[at] = c;
   return at++;
 }
+// identity (below) adds no node: its value is the entry itself.
+template <std::size_t Cap>
+constexpr int place(std::array<Node, Cap>&, int&, const Identity&, int entry) { return entry; }
 template <std::size_t Cap, int K>
 constexpr int place(std::array<Node, Cap>& out, int& at, const Block<K>& b, int entry) {
   const int base = at;
@@ -100,9 +109,6 @@ constexpr Block<count_nodes<Parts...>> sequential(Label prefix, const Parts&... 
   return b;
 }
 
-// identity: the shortcut of a residual block that passes its input unchanged.
-struct Identity {};
-inline constexpr Identity identity{};
 
 // residual(body, shortcut): body(x) + shortcut(x). The shortcut is `identity` or a
 // projection (e.g. sequence(conv2d(256, 1, stride(2)), ...)).
@@ -126,7 +132,7 @@ constexpr Block<node_count<Body>::value + node_count<Shortcut>::value + 1> resid
 }
 
 // concat(branch...): every branch reads the same input; outputs are joined along
-// channels, in order (GoogLeNet-style modules, U-Net skips).
+// channels, in order (GoogLeNet-style modules; U-Net skips, one branch `identity`).
 template <class... Branches>
 constexpr Block<count_nodes<Branches...> + 1> concat(const Branches&... branches) {
   static_assert(sizeof...(Branches) >= 2 && sizeof...(Branches) <= max_inputs,

@@ -37,6 +37,8 @@ enum class Problem : unsigned char {
   embedding_expects_tokens,
   recurrent_expects_a_sequence,
   loss_classes_differ_from_vocabulary,
+  upsampling_expects_an_image,
+  padding_swallows_the_output,
 };
 
 struct ShapeError {
@@ -102,6 +104,25 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
           return fail(Problem::pool_padding_over_half_the_window, i, n, in,
                       shape(n.kernel_h, n.kernel_w, n.pad_h, n.pad_w));
         n.shape = shape(n.op == Op::conv2d ? n.units : in.channels(), h, w);
+        break;
+      }
+      case Op::conv_transpose2d:
+      case Op::upsample_bilinear: {
+        if (!in.is_image()) return fail(Problem::upsampling_expects_an_image, i, n, in);
+        const bool deconv = n.op == Op::conv_transpose2d;
+        if (n.stride_h <= 0 || n.stride_w <= 0 ||
+            (deconv && (n.units <= 0 || n.kernel_h <= 0 || n.kernel_w <= 0 || n.pad_h < 0 || n.pad_w < 0)))
+          return fail(Problem::non_positive_size, i, n, in, shape(n.kernel_h, n.kernel_w));
+        if (!deconv) {
+          n.shape = shape(in.channels(), in.height() * n.stride_h, in.width() * n.stride_w);
+          break;
+        }
+        // The full output of the transposed conv, less the padding cut from each side.
+        const int h = (in.height() - 1) * n.stride_h + n.kernel_h - 2 * n.pad_h;
+        const int w = (in.width() - 1) * n.stride_w + n.kernel_w - 2 * n.pad_w;
+        if (h <= 0 || w <= 0)
+          return fail(Problem::padding_swallows_the_output, i, n, in, shape(n.kernel_h, n.kernel_w, n.pad_h, n.pad_w));
+        n.shape = shape(n.units, h, w);
         break;
       }
       case Op::global_avg_pool:
@@ -186,8 +207,9 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         n.shape = shape(channels, in.height(), in.width());
         break;
       }
-      case Op::softmax_cross_entropy:  // one class per sample, or per step of a sequence
-        if (!in.is_flat() && !in.is_sequence()) return fail(Problem::loss_expects_flat_logits, i, n, in);
+      case Op::softmax_cross_entropy:  // one class per sample, per step of a sequence, or per pixel
+        if (!in.is_flat() && !in.is_sequence() && !in.is_image())
+          return fail(Problem::loss_expects_flat_logits, i, n, in);
         // A language model predicts the next token: as many classes as the vocabulary.
         if (in.is_sequence() && nodes[0].vocabulary > 0 && in[1] != nodes[0].vocabulary)
           return fail(Problem::loss_classes_differ_from_vocabulary, i, n, in, shape(nodes[0].vocabulary));
@@ -231,7 +253,7 @@ struct maxout_channels_not_divisible { static_assert(Layer < 0, "maxout(k): the 
 template <int Layer, Label Name, Shape Got>
 struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input or a (T, F) sequence; insert flatten before it"); };
 template <int Layer, Label Name, Shape Got>
-struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes)"); };
+struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, per-step (T, classes) logits of a sequence or per-pixel (classes, H, W) logits; end the model with dense(classes) or conv2d(classes, 1)"); };
 template <int Layer, Label Name, Shape Got>
 struct nothing_may_follow_a_loss { static_assert(Layer < 0, "kiln::model: a loss must be the last layer of its branch"); };
 template <int Layer, Label Name, Shape Got, Shape Other>
@@ -254,6 +276,10 @@ template <int Layer, Label Name, Shape Got>
 struct recurrent_layer_expects_a_sequence { static_assert(Layer < 0, "rnn/lstm/gru: expects a (T, F) sequence; feed it from tokens(T, V) through embedding(D) or one_hot, from input_sequence(T, F), or from a recurrent layer without last_step"); };
 template <int Layer, Label Name, Shape Got, Shape Vocabulary>
 struct loss_classes_differ_from_vocabulary { static_assert(Layer < 0, "softmax_cross_entropy: a language model's per-step logits (T, K) predict the next token, so K must equal the vocabulary V of tokens(T, V); end the model with dense(V)"); };
+template <int Layer, Label Name, Shape Got>
+struct upsampling_expects_an_image_input { static_assert(Layer < 0, "conv_transpose2d/upsample_bilinear: expects a (C, H, W) input; do not flatten before it"); };
+template <int Layer, Label Name, Shape Got, Shape KernelThenPad>
+struct padding_swallows_the_output { static_assert(Layer < 0, "conv_transpose2d: (H - 1) stride + kernel - 2 pad must be positive; pad less or use a larger kernel or stride"); };
 }  // namespace shape_error
 
 template <ShapeError E>
@@ -283,6 +309,8 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::embedding_expects_tokens) (void)embedding_expects_token_ids<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::recurrent_expects_a_sequence) (void)recurrent_layer_expects_a_sequence<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::loss_classes_differ_from_vocabulary) (void)loss_classes_differ_from_vocabulary<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::upsampling_expects_an_image) (void)upsampling_expects_an_image_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
   return E.problem == Problem::none;
 }
 

@@ -30,6 +30,9 @@ enum class Op : unsigned char {
   maxout,  // (C, H, W) -> (C/k, H, W), (F) -> (F/k): the max of k consecutive channels
   add,     // elementwise sum of two nodes of the same shape (residual connections)
   concat,  // channel concatenation of image nodes with the same H and W
+  // Learnable and fixed upsampling of images (FCN decoders), generators/ops/upsample.cpp.
+  conv_transpose2d,  // nn.ConvTranspose2d: the adjoint of a strided conv2d, overlaps summed
+  upsample_bilinear,  // nn.Upsample(scale_factor=s, mode="bilinear"), align_corners=False
   // Sequences (T, F), recurrent.hpp in generators/ops: token ids -> vectors, per step.
   embedding,  // (T, 1) token ids -> (T, D): row id of a learned [V, D] table (nn.Embedding)
   one_hot,    // (T, 1) token ids -> (T, V): 1 at the id, 0 elsewhere
@@ -63,6 +66,8 @@ constexpr std::string_view op_name(Op op) {
     case Op::maxout: return "maxout";
     case Op::add: return "add";
     case Op::concat: return "concat";
+    case Op::conv_transpose2d: return "conv_transpose2d";
+    case Op::upsample_bilinear: return "upsample_bilinear";
     case Op::embedding: return "embedding";
     case Op::one_hot: return "one_hot";
     case Op::rnn: return "rnn";
@@ -77,6 +82,8 @@ constexpr std::string_view op_name(Op op) {
 constexpr std::string_view default_stem(Op op) {
   switch (op) {
     case Op::conv2d: return "conv";
+    case Op::conv_transpose2d: return "deconv";
+    case Op::upsample_bilinear: return "upsample";
     case Op::dense: return "fc";
     case Op::batch_norm: return "bn";
     default: return op_name(op);
@@ -110,7 +117,7 @@ struct Node {
   // Producers, as node indices; no_input where unused. A plain layer leaves them all
   // unused and model() wires it to the node before it.
   std::array<int, max_inputs> inputs{no_input, no_input, no_input, no_input};
-  // conv2d: output channels; dense: output features; embedding: vector size; rnn, lstm,
+  // conv2d, conv_transpose2d: output channels; dense: output features; embedding: vector size; rnn, lstm,
   // gru: hidden size.
   int units = 0;
   // tokens input: ids are in [0, vocabulary); embedding and one_hot copy it from there.
@@ -118,6 +125,7 @@ struct Node {
   // rnn, lstm, gru: output only the last step's hidden state (many-to-one).
   bool last_step = false;
   int kernel_h = 0, kernel_w = 0;
+  // upsample_bilinear: the scale factor.
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
   // conv2d: spacing of the kernel's taps (PyTorch's dilation); 1 is a plain kernel.
@@ -125,7 +133,7 @@ struct Node {
   // conv2d: channel groups (output channel co reads only input channels of group
   // co / (O / groups)); maxout: the k inputs each output is the maximum of.
   int groups = 1;
-  // conv2d, dense: whether the layer owns "<name>.bias" (PyTorch's bias=True).
+  // conv2d, conv_transpose2d, dense: whether the layer owns "<name>.bias" (PyTorch's bias=True).
   bool bias = true;
   Init init = Init::he;
   // leaky_relu: the negative slope; elu: alpha; prelu: the slopes' initial value;
@@ -207,6 +215,30 @@ constexpr Node conv2d(int out_channels, int k, Options... options) {
   return conv2d(out_channels, Kernel{k, k}, options...);
 }
 
+// conv_transpose2d(out_channels, kernel, options...): nn.ConvTranspose2d(C, O, k, stride,
+// padding) with groups 1, dilation 1 and no output_padding; options pad, stride, no_bias
+// and an Init. (C, H, W) -> (O, (H - 1) s - 2 p + KH, (W - 1) s - 2 p + KW): stride 2,
+// kernel 2 (or kernel 4, pad 1) doubles H and W. Weight [C, O, KH, KW] as PyTorch's.
+template <class... Options>
+constexpr Node conv_transpose2d(int out_channels, Kernel k, Options... options) {
+  static_assert((detail::one_of<Options, Pad, Stride, NoBias, Init> && ...),
+                "conv_transpose2d: the options are pad, stride, no_bias and an Init");
+  Node n{.op = Op::conv_transpose2d, .units = out_channels, .kernel_h = k.h, .kernel_w = k.w};
+  (detail::apply(n, options), ...);
+  return n;
+}
+template <class... Options>
+constexpr Node conv_transpose2d(int out_channels, int k, Options... options) {
+  return conv_transpose2d(out_channels, Kernel{k, k}, options...);
+}
+
+// upsample_bilinear(s): (C, H, W) -> (C, s H, s W) by bilinear interpolation, as
+// nn.Upsample(scale_factor=s, mode="bilinear") (align_corners=False: pixel centres line
+// up, edges repeat). No parameters.
+constexpr Node upsample_bilinear(int scale) {
+  return Node{.op = Op::upsample_bilinear, .stride_h = scale, .stride_w = scale};
+}
+
 // max_pool(k) / avg_pool(k): window k, stride k unless given.
 template <class... Options>
 constexpr Node max_pool(int k, Options... options) {
@@ -256,7 +288,19 @@ inline constexpr Node flatten{.op = Op::flatten};
 inline constexpr Node relu{.op = Op::relu};
 inline constexpr Node sigmoid{.op = Op::sigmoid};
 inline constexpr Node tanh{.op = Op::tanh};
+// The mean cross-entropy of softmax over classes at every position of its logits: flat
+// (K) logits, one label per sample; (T, K), one per step; (K, H, W), one per pixel
+// (semantic segmentation: nn.CrossEntropyLoss on [N, K, H, W] logits).
 inline constexpr Node softmax_cross_entropy{.op = Op::softmax_cross_entropy};
+
+// What the loss compares logits of per-sample shape s with: the per-sample shape of the
+// labels (flat logits: a scalar; (T, K): (T); (K, H, W): (H, W)) and the class count.
+constexpr Shape label_shape(Shape logits) {
+  if (logits.is_sequence()) return shape(logits[0]);
+  if (logits.is_image()) return shape(logits.height(), logits.width());
+  return Shape{};
+}
+constexpr int class_count(Shape logits) { return logits.is_sequence() ? logits[1] : logits[0]; }
 
 // Activations with a constant, as PyTorch's defaults: leaky_relu() is nn.LeakyReLU()
 // (slope 0.01), leaky_relu(0.2f) nn.LeakyReLU(0.2); elu() is nn.ELU() (alpha 1).

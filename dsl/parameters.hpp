@@ -112,6 +112,7 @@ constexpr OwnedTensors owned_tensors(const Node& node) {
   using R = ParameterRole;
   switch (node.op) {
     case Op::conv2d:
+    case Op::conv_transpose2d:
     case Op::dense: return {{R::weight, R::bias}, node.bias ? 2 : 1};
     case Op::prelu:
     case Op::embedding: return {{R::weight}, 1};
@@ -171,6 +172,15 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
       p.storage = {2, 3, 1, 0};
       if (node.units > 16 && node.units % 16 == 0) p.block = 16;
     }
+  } else if (node.op == Op::conv_transpose2d) {  // [C, O, KH, KW], stored [KH][KW][C][O]
+    const int c = in.channels(), kh = node.kernel_h, kw = node.kernel_w;
+    p.shape = t == 0 ? shape(c, node.units, kh, kw) : shape(node.units);
+    // Each output sums about C KH KW / (sh sw) products (exactly that when the stride
+    // divides the kernel): the fan-in He's rule wants.
+    p.fan_in = c * kh * kw / (node.stride_h * node.stride_w);
+    if (p.fan_in < 1) p.fan_in = 1;
+    p.fan_out = node.units * kh * kw;
+    if (t == 0) p.storage = {2, 3, 0, 1};
   } else if (node.op == Op::prelu) {  // one slope per channel, or per feature of a flat input
     p.shape = shape(channels);
     p.fan_in = p.fan_out = 1;  // each slope scales one value

@@ -7,7 +7,8 @@
 // drawn from `seed`). Buffers: params, m, v, grad_params are flat float32 [P];
 // buffers is flat float32 [max(B, 1)] (batch norm's running statistics); input is the batch in
 // PyTorch's NCHW memory order (Halide dims x, y, c, n), sequences (i, t, n); labels
-// int32 [N] (per-step logits: [N, T], Halide dims t, n); output the
+// int32 [N] (per-step logits: [N, T], Halide dims t, n; per-pixel logits: [N, H, W],
+// Halide dims x, y, n); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
 // reads each element only before writing it.
@@ -58,12 +59,12 @@ struct EntryBase : Halide::Generator<Self> {
   static int buffer_floats() { return std::max<int>(1, int(model().buffer_count)); }
   void estimate_flat(Input<Halide::Buffer<float>>& b, int size) { b.dim(0).set_estimate(0, size); }
   static int input_dims() { return model().input_shape().rank + 1; }
-  // labels(n), or labels(t, n) for per-step logits (T, K).
-  static int label_dims() { return model().output_shape().is_sequence() ? 2 : 1; }
+  // labels(n), labels(t, n) for per-step logits (T, K), labels(x, y, n) per pixel.
+  static int label_dims() { return label_shape(model().output_shape()).rank + 1; }
   void estimate_labels(Input<Halide::Buffer<int32_t>>& labels) {
-    const Shape s = model().output_shape();
-    if (s.is_sequence()) labels.dim(0).set_estimate(0, s[0]);
-    labels.dim(label_dims() - 1).set_estimate(0, batch_estimate);
+    const Shape s = label_shape(model().output_shape());
+    for (int k = 0; k < s.rank; ++k) labels.dim(k).set_estimate(0, s[s.rank - 1 - k]);
+    labels.dim(s.rank).set_estimate(0, batch_estimate);
   }
   static int output_dims() { return model().output_shape().rank + 1; }
 
@@ -113,8 +114,7 @@ struct Forward : EntryBase<Forward<View>, View> {
     const bool channels_last = B::channels_last_io(true);
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     Halide::Func no_labels("no_labels");
-    if (B::label_dims() == 2) no_labels(dims().t, dims().n) = 0;
-    else no_labels(dims().n) = 0;
+    no_labels(dims().positions(B::model().output_shape())) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
     LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0}, false);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;

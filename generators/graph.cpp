@@ -38,12 +38,13 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.batch = batch;
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
-  if (model.loss_node >= 0) {  // labels(n), or labels(t, n) for per-step logits (T, K)
+  if (model.loss_node >= 0) {  // one label per position of the logits: labels(n), (t, n), (x, y, n)
     const Shape out = model.output_shape();
-    const int classes = out.is_sequence() ? out[1] : out[0];
+    std::vector<Var> at = d.positions(out);
+    std::vector<Expr> clamped_n(at.begin(), at.end());
+    clamped_n.back() = clamp(d.n, 0, batch - 1);
     Func lab("labels_clamped");
-    if (out.is_sequence()) lab(d.t, d.n) = clamp(labels(d.t, clamp(d.n, 0, batch - 1)), 0, classes - 1);
-    else lab(d.n) = clamp(labels(clamp(d.n, 0, batch - 1)), 0, classes - 1);
+    lab(at) = clamp(labels(clamped_n), 0, class_count(out) - 1);
     m.ctx.labels = lab;
   }
 

@@ -10,6 +10,12 @@ const Dims& dims() {
   return d;
 }
 
+std::vector<Var> Dims::positions(Shape logits) const {
+  if (logits.is_image()) return {x, y, n};
+  if (logits.is_sequence()) return {t, n};
+  return {n};
+}
+
 std::vector<Var> Dims::of(Shape s) const {
   if (s.is_image()) return {x, y, c, n};
   if (s.is_flat()) return {i, n};
@@ -78,6 +84,10 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
                    const Context& ctx, NodeFuncs& f) {
   switch (node.op) {
     case Op::conv2d: ops::conv2d_forward(node, in[0], params[0], bias_of(params), f); break;
+    case Op::conv_transpose2d:
+      ops::conv_transpose2d_forward(node, in[0], params[0], bias_of(params), f);
+      break;
+    case Op::upsample_bilinear: ops::upsample_bilinear_forward(node, in[0], f); break;
     case Op::max_pool:
     case Op::avg_pool: ops::pool_forward(node, in[0], f); break;
     case Op::dense: ops::dense_forward(node, in[0], params[0], bias_of(params), f); break;
@@ -109,6 +119,8 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
                    const Context& ctx, NodeFuncs& f) {
   switch (node.op) {
     case Op::conv2d: ops::conv2d_adjoint(node, in[0], params[0], ctx, f); break;
+    case Op::conv_transpose2d: ops::conv_transpose2d_adjoint(node, in[0], params[0], ctx, f); break;
+    case Op::upsample_bilinear: ops::upsample_bilinear_adjoint(node, in[0], f); break;
     case Op::max_pool:
     case Op::avg_pool: ops::pool_adjoint(node, in[0], f); break;
     case Op::dense: ops::dense_adjoint(node, in[0], params[0], ctx, f); break;

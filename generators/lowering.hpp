@@ -28,6 +28,9 @@ struct Dims {
   Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, t{"t"}, n{"n"};
   // The argument list of an activation of per-sample shape s.
   std::vector<Var> of(Shape s) const;
+  // Where logits of per-sample shape s have one label each, as label_shape(s) says:
+  // (n) for flat logits, (t, n) per step, (x, y, n) per pixel.
+  std::vector<Var> positions(Shape logits) const;
 };
 const Dims& dims();
 
@@ -40,7 +43,7 @@ struct Tensor {
 // What the whole lowering shares.
 struct Context {
   Expr batch;   // run-time batch size N
-  Func labels;  // labels(n) (per-step logits: labels(t, n)), int32, clamped to a valid class
+  Func labels;  // labels(Dims::positions(logits)), int32, clamped to a valid class
   // Training (gradients, train_step): batch norm uses batch statistics and updates its
   // running ones, dropout drops. Inference (forward): running statistics, no dropout.
   bool training = false;

@@ -53,10 +53,9 @@ Buffer<T> batch_buffer(T* data, Shape s, int batch) {
   return Buffer<T>(data, extents);
 }
 
-// The labels of a batch: [N], or [N, T] for per-step logits (T, K).
+// The labels of a batch: [N], [N, T] for per-step logits (T, K), [N, H, W] per pixel.
 Buffer<const int32_t> label_buffer(const int32_t* labels, Shape output, int batch) {
-  if (output.is_sequence()) return Buffer<const int32_t>(labels, output[0], batch);
-  return Buffer<const int32_t>(labels, batch);
+  return batch_buffer(labels, label_shape(output), batch);
 }
 
 void call(const EntryRecord& e, std::string_view model, std::vector<void*> args) {

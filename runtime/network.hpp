@@ -3,7 +3,8 @@
 //   params, grad_params, m, v: flat [P]          input, grad_input: [N, C, H, W] (or [N, F])
 //   buffers: flat [max(B, 1)] (running statistics) labels: int32 [N]     output: [N, K]
 //   sequence models: input [N, T, F] (token ids: [N, T, 1]), per-step logits [N, T, K]
-//   and labels int32 [N, T]
+//   and labels int32 [N, T]; segmentation models: per-pixel logits [N, K, H, W] and
+//   labels int32 [N, H, W]
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once

@@ -167,10 +167,11 @@ int chunk_rows(const Node& node, Shape in_s) {
 // again (9 taps x C/4 passes): the reduction is then cut into chunks of rows of one
 // image (rfactor), each chunk's partial sums computed in parallel with its rows in L2,
 // and the chunks' sums added at the end.
-void weight_gradient(Func f, const Node& node, Shape in_s, const Policy& p) {
-  const int vec = width_for(node.units, p), C = in_s.channels();
-  const int co_tile = std::min(4, std::max(1, node.units / vec)) * vec, ci_tile = std::min(4, C);
-  const int rows = chunk_rows(node, in_s);
+// f's args are (kx, ky, a, b): vectors run over b (`vector_channels` of them, a conv's
+// output channels), tiles of 4 over a (`other_channels`); `rows` as chunk_rows gives.
+void weight_gradient(Func f, int vector_channels, int other_channels, int rows, const Policy& p) {
+  const int vec = width_for(vector_channels, p), C = other_channels;
+  const int co_tile = std::min(4, std::max(1, vector_channels / vec)) * vec, ci_tile = std::min(4, C);
   Func sum = f;  // the Func whose update runs over the pixels
   std::vector<RVar> pixels = rvars_of(f.update());  // x, y, n of the output
   if (rows > 0) {
@@ -286,7 +287,30 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
         if (padded) channels_major(f["padded"], in_s, p);
         // The gradient reaching the conv is read by three sums: computed once.
         channels_major(f["d_out"], node.shape, p);
-        weight_gradient(f["d_weight"], node, in_s, p);
+        weight_gradient(f["d_weight"], node.units, in_s.channels(), chunk_rows(node, in_s), p);
+        if (has("d_bias")) channel_reduction(f["d_bias"], node.units, p);
+      }
+      break;
+    case Op::conv_transpose2d:
+      if (pass == 0) {
+        // As conv2d's, with the input's rows (zero outside) copied per row of outputs.
+        const long long weights = (long long)node.kernel_w * node.kernel_h * in_s.channels() * node.units;
+        conv_sum(host, f["out_acc"], f["padded"], node.shape, in_s, weights, false, p);
+        if (!has("d_in0")) break;
+        // w(kx, ky, co, ci) is stored with output channels innermost; the input gradient
+        // vectorizes over input channels: a copy with those innermost.
+        if (Func w = callee(f["d_in0_acc"], gen::func_name(model.parameters_of(index)[0].name));
+            w.defined()) {
+          const std::vector<Var> a = w.args();
+          w.in(f["d_in0_acc"]).compute_root().reorder_storage(a[3], a[2], a[0], a[1])
+              .reorder(a[3], a[2], a[0], a[1]).vectorize(a[3], width_for(in_s.channels(), p))
+              .parallel(a[2], 16, TailStrategy::GuardWithIf);
+        }
+        conv_sum(f["d_in0"], f["d_in0_acc"], f["d_out_padded"], in_s, node.shape, weights, false, p);
+      } else if (training) {
+        channels_major(f["d_out"], node.shape, p);
+        // d_weight(kx, ky, co, ci): vectors over input channels, the sum over input pixels.
+        weight_gradient(f["d_weight"], in_s.channels(), node.units, 0, p);
         if (has("d_bias")) channel_reduction(f["d_bias"], node.units, p);
       }
       break;
@@ -314,6 +338,14 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
     case Op::global_avg_pool:
       channels_major(f["out"], node.shape, p);
       if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
+      break;
+    case Op::upsample_bilinear:
+      channels_major(f["out"], node.shape, p);
+      if (has("d_in0")) {
+        const Shape rows = shape(in_s.channels(), node.shape.height(), in_s.width());
+        channels_major(f["d_in_rows"], rows, p);
+        channels_major(f["d_in0"], in_s, p);
+      }
       break;
     case Op::maxout:  // out reads the argmax's second element inline, as max_pool's
       channels_major(f["argmax"], node.shape, p);

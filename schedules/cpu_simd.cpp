@@ -120,6 +120,24 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
                                 grouped_channel_tile(node, in_shape.channels()));
       }
       break;
+    case Op::conv_transpose2d:
+      batch_major(f["padded"], in_shape, p);
+      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p);
+      if (has("d_weight")) {
+        batch_major(f["d_out"], node.shape, p);
+        batch_major(f["d_out_padded"], node.shape, p);
+        batch_reduction(f["d_weight"], p, std::min(node.kernel_w, 7), 4);
+        if (has("d_bias")) batch_reduction(f["d_bias"], p, 8);
+        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
+      }
+      break;
+    case Op::upsample_bilinear:
+      batch_major(f["out"], node.shape, p);
+      if (has("d_in0")) {
+        batch_major(f["d_in_rows"], shape(node.shape.channels(), node.shape.height(), in_shape.width()), p);
+        batch_major(f["d_in0"], in_shape, p);
+      }
+      break;
     case Op::max_pool:
     case Op::avg_pool:
       if (padded) batch_major(f["padded"], in_shape, p);

@@ -105,10 +105,14 @@ struct GpuPolicy {
     };
     switch (node.op) {
       case Op::conv2d:
+      case Op::conv_transpose2d:
       case Op::dense:
         // d_out is read by three sums (weights, bias, input): computed once.
         each({"out_acc", "d_out", "d_in0_acc"});
         sums({"d_weight", "d_bias"});
+        break;
+      case Op::upsample_bilinear:
+        each({"out", "d_in_rows", "d_in0"});
         break;
       case Op::max_pool:
       case Op::avg_pool:

@@ -61,11 +61,12 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
   if (with_labels) {
     const Tensor& labels = require(file.tensors, "labels", path);
     const Shape out = model.output_shape();
-    std::vector<int64_t> label_shape{b.count};
-    if (out.is_sequence()) label_shape.push_back(out[0]);
-    require_shape(labels, label_shape, "labels", path);
+    std::vector<int64_t> per_sample{b.count};
+    const Shape s = label_shape(out);
+    for (int k = 0; k < s.rank; ++k) per_sample.push_back(s[k]);
+    require_shape(labels, per_sample, "labels", path);
     b.labels = tensor_int32s(labels, "labels", path);
-    const int classes = out.is_sequence() ? out[1] : out[0];
+    const int classes = class_count(out);
     for (std::size_t k = 0; k < b.labels.size(); ++k)
       if (b.labels[k] < 0 || b.labels[k] >= classes)
         fail("{}: tensor 'labels' holds {} at index {}; {} has classes 0..{}", path, b.labels[k], k,

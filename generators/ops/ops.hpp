@@ -9,6 +9,12 @@ namespace kiln::gen::ops {
 void conv2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
 void conv2d_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
 
+// conv_transpose2d, upsample_bilinear (upsample.cpp).
+void conv_transpose2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
+void conv_transpose2d_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
+void upsample_bilinear_forward(const Node&, const Tensor& in, NodeFuncs&);
+void upsample_bilinear_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+
 void pool_forward(const Node&, const Tensor& in, NodeFuncs&);
 void pool_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 

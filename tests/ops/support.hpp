@@ -66,6 +66,20 @@ inline Halide::Buffer<int32_t> buffer_of(const std::vector<int>& labels) {
   for (std::size_t k = 0; k < labels.size(); ++k) b.data()[k] = labels[k];
   return b;
 }
+// Random labels for a batch of N logits of per-sample shape s: one per position
+// (label_shape), row-major [N, ...], and the same as a Halide buffer (dims innermost first).
+inline std::vector<int> random_labels_for(Shape logits, int N, std::mt19937& rng) {
+  return random_labels(N * int(label_shape(logits).elements()), class_count(logits), rng);
+}
+inline Halide::Buffer<int32_t> labels_buffer(const std::vector<int>& labels, Shape logits, int N) {
+  const Shape s = label_shape(logits);
+  std::vector<int> extents;
+  for (int k = s.rank - 1; k >= 0; --k) extents.push_back(s[k]);
+  extents.push_back(N);
+  Halide::Buffer<int32_t> b(extents);
+  for (std::size_t k = 0; k < labels.size(); ++k) b.data()[k] = labels[k];
+  return b;
+}
 // An output buffer, every element NaN, so that anything left unwritten shows.
 inline Halide::Buffer<float> nan_buffer(const std::vector<int>& shape) {
   Halide::Buffer<float> b = buffer_like(shape);

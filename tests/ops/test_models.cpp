@@ -97,6 +97,19 @@ inline constexpr auto normalized = checked<model("normalized", input(3, 6, 6),
     conv2d(4, 3, pad(1)), batch_norm(), relu,
     residual(sequence(conv2d(4, 3, pad(1)), batch_norm(1e-3f, 0.2f), relu, dropout(0.25f))),
     max_pool(2), flatten, dense(6), batch_norm(), relu, dropout(), dense(3), softmax_cross_entropy)>;
+
+// An FCN in miniature: a U-Net skip (concat with identity) around a pooled stage that a
+// stride-2 transposed conv brings back up, a residual skip around a pool and a bilinear
+// upsampling, and an overlapping transposed conv (kernel 4, stride 2, pad 1) that ends
+// the net at twice the input's size with per-pixel logits and loss.
+inline constexpr auto tiny_segmenter = checked<model("tiny_segmenter", input(2, 8, 6),
+    conv2d(4, 3, pad(1)), relu,
+    concat(identity, sequence(max_pool(2), conv2d(6, 3, pad(1)), relu,
+                              conv_transpose2d(3, 2, stride(2)))),           // 7 x 8 x 6
+    conv2d(4, 3, pad(1)), relu,
+    residual(sequence(max_pool(2), conv2d(4, 1), upsample_bilinear(2))),    // 4 x 8 x 6
+    conv_transpose2d(3, 4, stride(2), pad(1)),                              // 3 x 16 x 12
+    softmax_cross_entropy)>;
 }  // namespace models
 
 namespace {
@@ -135,6 +148,8 @@ const std::vector<ModelCase> model_cases = {
     // same paths as the other models'.
     {"conv over 96 x 96 (weight gradient in chunks of rows), global_avg_pool, dense",
      &view_of<models::large_image>, {2}, false},
+    {"segmenter: concat(identity, pool + conv_transpose2d), residual with upsample_bilinear, per-pixel loss",
+     &view_of<models::tiny_segmenter>, {3, 17}},
 };
 
 // The seed the gradients entry draws dropout masks from in these tests.
@@ -158,7 +173,7 @@ struct EntryInputs {
       : params(Halide::Float(32), 1, "params"),
         buffers(Halide::Float(32), 1, "buffers"),
         input(Halide::Float(32), view.input_shape().rank + 1, "input"),
-        labels(Halide::Int(32), 1, "labels") {}
+        labels(Halide::Int(32), label_shape(view.output_shape()).rank + 1, "labels") {}
   Halide::Expr batch() const { return input.dim(input.dimensions() - 1).extent(); }
   gen::ModelInputs lowering_inputs(const Halide::Func& labels_func) const {
     return {params, buffers, input, labels_func, batch(), seed};
@@ -178,7 +193,7 @@ Halide::Pipeline gradients_entry(const ModelView& view, EntryInputs& in, const H
 Halide::Pipeline forward_entry(const ModelView& view, EntryInputs& in, const Halide::Target& t,
                                PolicyFn schedule, bool channels_last = false) {
   Halide::Func no_labels("no_labels");
-  no_labels(gen::dims().n) = 0;
+  no_labels(gen::dims().positions(view.output_shape())) = 0;
   gen::ModelInputs inputs = in.lowering_inputs(no_labels);
   if (channels_last) inputs.input = gen::nchw_view(in.input, view.input_shape());
   gen::LoweredModel m = gen::lower_model(view, inputs, false);
@@ -224,12 +239,12 @@ void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
         buffers[std::size_t(b.offset + k)] = b.role == ParameterRole::running_var ? 1.0 + random_tensor({1}, rng).data[0] / 2
                                                                                   : random_tensor({1}, rng).data[0];
     const Tensor input = random_tensor(batched(N, view.input_shape()), rng);
-    const std::vector<int> labels = random_labels(N, view.output_shape()[0], rng);
+    const std::vector<int> labels = random_labels_for(view.output_shape(), N, rng);
 
     Halide::Buffer<float> params_buffer = buffer_of(Tensor({int(params.size())}));
     for (std::size_t k = 0; k < params.size(); ++k) params_buffer.data()[k] = float(params[k]);
     Halide::Buffer<float> input_buffer = buffer_of(input);
-    Halide::Buffer<int32_t> labels_buffer = buffer_of(labels);
+    Halide::Buffer<int32_t> label_values = labels_buffer(labels, view.output_shape(), N);
     Halide::Buffer<float> buffers_buffer(int(buffers.size()));
     for (std::size_t k = 0; k < buffers.size(); ++k) buffers_buffer.data()[k] = float(buffers[k]);
     for (EntryInputs* e : {&in_g, &in_f}) {
@@ -237,7 +252,7 @@ void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
       e->buffers.set(buffers_buffer);
       e->seed.set(int(test_seed));
       e->input.set(input_buffer);
-      e->labels.set(labels_buffer);
+      e->labels.set(label_values);
     }
     Halide::Buffer<float> loss = nan_buffer({});
     Halide::Buffer<float> grad_params = nan_buffer({int(params.size())});

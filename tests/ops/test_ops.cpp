@@ -96,6 +96,16 @@ const std::vector<OpCase> op_cases = {
     {"normalize, one value", normalize({0.5f}, {0.25f}), {shape(2, 3, 3)}},
     {"softmax_cross_entropy", softmax_cross_entropy, {shape(5)}, Data::wide},
     {"softmax_cross_entropy, 2 classes", softmax_cross_entropy, {shape(2)}, Data::wide},
+    {"softmax_cross_entropy per pixel", softmax_cross_entropy, {shape(4, 3, 5)}, Data::wide},
+    {"conv_transpose2d 2x2 stride 2", conv_transpose2d(3, 2, stride(2)), {shape(2, 3, 4)}},
+    {"conv_transpose2d 4x4 stride 2 pad 1 (overlapping)", conv_transpose2d(2, 4, stride(2), pad(1)), {shape(3, 4, 3)}},
+    {"conv_transpose2d 3x3 stride 2 pad 1 (stride does not divide the kernel)",
+     conv_transpose2d(2, 3, stride(2), pad(1)), {shape(2, 3, 4)}},
+    {"conv_transpose2d 3x3 stride 1 pad 1, no_bias", conv_transpose2d(3, 3, pad(1), no_bias), {shape(2, 4, 5)}},
+    {"conv_transpose2d kernel(3,2) stride(1,3)", conv_transpose2d(2, kernel(3, 2), stride(1, 3)), {shape(3, 3, 2)}},
+    {"upsample_bilinear 2", upsample_bilinear(2), {shape(2, 3, 4)}},
+    {"upsample_bilinear 3, one pixel wide", upsample_bilinear(3), {shape(2, 4, 1)}},
+    {"upsample_bilinear 4", upsample_bilinear(4), {shape(1, 2, 3)}},
 };
 
 // The layer with a name and its output shape, as model() would give it.
@@ -149,9 +159,13 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   ctx.batch = p.inputs[0].dim(in_shapes[0].rank).extent();
   ctx.training = training;
   ctx.seed = int(test_seed);
-  p.labels = ImageParam(Halide::Int(32), 1, "labels");
-  Func labels("labels_of");  // clamped to a class, as lower_model gives them (Context's contract)
-  labels(d.n) = Halide::clamp(p.labels(d.n), 0, is_loss(node.op) ? in_shapes[0][0] - 1 : 0);
+  // One label per position of the logits, clamped to a class as lower_model gives them
+  // (Context's contract).
+  const Shape logits = in_shapes[0];
+  p.labels = ImageParam(Halide::Int(32), label_shape(logits).rank + 1, "labels");
+  Func labels("labels_of");
+  const std::vector<Halide::Var> at = d.positions(logits);
+  labels(at) = Halide::clamp(p.labels(at), 0, is_loss(node.op) ? class_count(logits) - 1 : 0);
   ctx.labels = labels;
   std::vector<Func> views;
   for (const Parameter& q : params) {
@@ -238,14 +252,18 @@ void check_op(const OpCase& c, int case_index) {
       for (double& v : w[3].data) v = 0.5 + std::abs(v);
     const bool loss = is_loss(node.op);
     const Tensor R = loss ? Tensor() : random_tensor(batched(N, node.shape), rng);
-    const std::vector<int> labels = random_labels(N, c.inputs[0][0], rng);
+    const std::vector<int> labels = random_labels_for(c.inputs[0], N, rng);
+    auto loss_of = [&](const Tensor& logits) {
+      return logits.shape.size() == 4 ? reference::pixel_cross_entropy(logits, labels)
+                                      : reference::softmax_cross_entropy(logits, labels);
+    };
     const reference::Mode training{true, test_seed};
 
     // The double objective: sum(out * R), or the loss itself.
     auto objective = [&](const std::vector<Tensor>& in, const std::vector<Tensor>& w) {
       std::vector<const Tensor*> ptrs;
       for (const Tensor& t : in) ptrs.push_back(&t);
-      if (loss) return reference::softmax_cross_entropy(in[0], labels);
+      if (loss) return loss_of(in[0]);
       return reference::dot(reference::forward(node, ptrs, w, training), R);
     };
 
@@ -254,7 +272,7 @@ void check_op(const OpCase& c, int case_index) {
     for (std::size_t k = 0; k < in.size(); ++k) p.inputs[k].set(bound.emplace_back(buffer_of(in[k])));
     for (std::size_t k = 0; k < w.size(); ++k) p.params[k].set(bound.emplace_back(buffer_of(w[k])));
     if (!loss) p.d_out.set(bound.emplace_back(buffer_of(R)));
-    Halide::Buffer<int32_t> label_buffer = buffer_of(labels);
+    Halide::Buffer<int32_t> label_buffer = labels_buffer(labels, c.inputs[0], N);
     p.labels.set(label_buffer);
     std::vector<std::vector<int>> out_shapes{loss ? std::vector<int>{} : batched(N, node.shape)};
     for (const Tensor& t : in) out_shapes.push_back(t.shape);
@@ -270,7 +288,7 @@ void check_op(const OpCase& c, int case_index) {
     std::vector<const Tensor*> ptrs;
     for (const Tensor& t : in) ptrs.push_back(&t);
     const std::vector<double> want =
-        loss ? std::vector<double>{reference::softmax_cross_entropy(in[0], labels)}
+        loss ? std::vector<double>{loss_of(in[0])}
              : reference::forward(node, ptrs, w, training).data;
     compare(tag + "out", got(0), want, Metric::elementwise, forward_tolerance);
 

@@ -6,6 +6,7 @@
 #include "reference/normalization.hpp"
 #include "reference/ops.hpp"
 #include "reference/recurrent.hpp"
+#include "reference/upsampling.hpp"
 
 namespace kiln::reference {
 
@@ -30,6 +31,8 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
   const Tensor* bias = owned.size() > 1 ? &owned[1] : nullptr;
   switch (node.op) {
     case Op::conv2d: return conv2d(*in[0], *weight, bias, window_of(node), node.groups);
+    case Op::conv_transpose2d: return conv_transpose2d(*in[0], *weight, bias, window_of(node));
+    case Op::upsample_bilinear: return upsample_bilinear(*in[0], node.stride_h);
     case Op::max_pool: return max_pool(*in[0], window_of(node));
     case Op::avg_pool: return avg_pool(*in[0], window_of(node));
     case Op::dense:
@@ -95,9 +98,10 @@ inline ModelValues evaluate(const ModelView& model, const std::vector<double>& p
     const Node& node = model.nodes[i];
     std::vector<const Tensor*> in;
     for (int k = 0; k < node.input_count(); ++k) in.push_back(&v.nodes[node.inputs[k]]);
-    if (is_loss(node.op)) {  // labels [N] or, for per-step logits, [N, T] row-major
-      v.loss = in[0]->shape.size() == 3 ? sequence_cross_entropy(*in[0], labels)
-                                        : softmax_cross_entropy(*in[0], labels);
+    if (is_loss(node.op)) {  // labels [N], [N, T] for per-step logits, [N, H, W] per pixel
+      v.loss = in[0]->shape.size() == 4   ? pixel_cross_entropy(*in[0], labels)
+               : in[0]->shape.size() == 3 ? sequence_cross_entropy(*in[0], labels)
+                                          : softmax_cross_entropy(*in[0], labels);
       continue;
     }
     std::vector<Tensor> owned;
