@@ -1,11 +1,12 @@
 // The metrics against cases worked by hand: box IoU, NMS, the confusion matrix, AP of a
-// small detection list at several thresholds, and mask AP.
+// small detection list at several thresholds, mask AP, and a perfect detector on scenes.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "runtime/metrics.hpp"
+#include "runtime/scenes.hpp"
 #include "support.hpp"
 
 using namespace kiln::metrics;
@@ -215,4 +216,29 @@ TEST_CASE("mask IoU and mask AP on 4 x 4 masks", "[metrics]") {
   CHECK(overlap(1, 1) == Approx(4.0 / 6));
   CHECK(error_from([&] { overlap(0, 2); }) ==
         "mask_overlap: pair (0, 2) outside its 3 detections and 2 truths");
+}
+
+TEST_CASE("a perfect detector on scenes has box and mask AP 1 at every threshold", "[metrics]") {
+  const kiln::scenes::SceneSet set = kiln::scenes::make_scenes(30, 64, 11);
+  std::vector<Detection> detections;
+  std::vector<GroundTruth> truths;
+  std::vector<uint8_t> masks;
+  for (int i = 0; i < set.count; ++i)
+    for (size_t k = 0; k < set.objects[i].size(); ++k) {
+      const auto& object = set.objects[i][k];
+      truths.push_back({i, object.class_id, object.box});
+      // Scores in an arbitrary order: a perfect detector needs no particular ranking.
+      detections.push_back({i, object.class_id, float((i * 7 + k * 3) % 11), object.box});
+      for (size_t p = 0; p < set.mask_size(); ++p)
+        masks.push_back(set.instance_mask(i)[p] == k + 1);
+    }
+  const ApSummary boxes = box_map(detections, truths, kiln::scenes::class_count, iou_50_95);
+  const ApSummary instance_masks = mask_map(detections, truths, masks, masks, set.mask_size(),
+                                            kiln::scenes::class_count, iou_50_95);
+  for (int c = 0; c < kiln::scenes::class_count; ++c) {
+    CHECK(boxes.per_class[c] == Approx(1.0));
+    CHECK(instance_masks.per_class[c] == Approx(1.0));
+  }
+  // No detections at all: AP 0 for every class.
+  CHECK(box_map({}, truths, kiln::scenes::class_count).mean == 0);
 }
