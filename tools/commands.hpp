@@ -1,6 +1,7 @@
 // The kiln subcommands; each takes the arguments after its name.
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/network.hpp"
@@ -38,7 +39,13 @@ struct TrainingFlags {
 };
 TrainingFlags training_flags(const Flags& flags, const Recipe& recipe);
 
-// Whether the model the arguments name trains on text.
-bool names_text_model(const std::vector<std::string>& args);
+// The recipe's data set of the model the arguments name ("" when they name none):
+// train, eval and predict hand text and scene models to their own commands.
+std::string_view named_dataset(const std::vector<std::string>& args);
+// The segmentation models' train, eval (mean IoU) and predict (a class per pixel, and an
+// overlay PNG with --out): scene_commands.cpp.
+int train_scenes(const std::vector<std::string>& args);
+int eval_scenes(const std::vector<std::string>& args);
+int predict_scenes(const std::vector<std::string>& args);
 
 }  // namespace kiln::cli

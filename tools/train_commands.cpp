@@ -20,10 +20,10 @@ const RegisteredModel& model_argument(const Flags& flags) {
   return find_model(flags.positional()[0]);
 }
 
-bool names_text_model(const std::vector<std::string>& args) {
+std::string_view named_dataset(const std::vector<std::string>& args) {
   for (const std::string& a : args)
-    if (a.rfind("--", 0) != 0) return find_model(a).recipe.dataset == "fortunes";
-  return false;
+    if (a.rfind("--", 0) != 0) return find_model(a).recipe.dataset;
+  return {};
 }
 
 TrainingFlags training_flags(const Flags& flags, const Recipe& recipe) {
@@ -39,7 +39,8 @@ TrainingFlags training_flags(const Flags& flags, const Recipe& recipe) {
 }
 
 int train(const std::vector<std::string>& args) {
-  if (names_text_model(args)) return train_text(args);
+  if (named_dataset(args) == "fortunes") return train_text(args);
+  if (named_dataset(args) == "scenes") return train_scenes(args);
   const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
                            "augment", "seed", "out", "data", "target"}, 1);
   const RegisteredModel& model = model_argument(flags);
@@ -81,7 +82,8 @@ int train(const std::vector<std::string>& args) {
 }
 
 int eval(const std::vector<std::string>& args) {
-  if (names_text_model(args)) return eval_text(args);
+  if (named_dataset(args) == "fortunes") return eval_text(args);
+  if (named_dataset(args) == "scenes") return eval_scenes(args);
   const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
@@ -95,6 +97,7 @@ int eval(const std::vector<std::string>& args) {
 }
 
 int predict(const std::vector<std::string>& args) {
+  if (named_dataset(args) == "scenes") return predict_scenes(args);
   const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);
   if (flags.positional().size() != 2) fail("give one image: kiln predict MODEL --weights W IMAGE.png");

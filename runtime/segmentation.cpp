@@ -1,0 +1,109 @@
+#include "runtime/segmentation.hpp"
+
+#include "runtime/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace kiln {
+
+namespace {
+constexpr int classes = 1 + scenes::class_count;
+// Tints of the classes in overlays, background (unused) first.
+constexpr float tints[classes][3] = {
+    {0, 0, 0}, {1.0f, 0.2f, 0.2f}, {0.2f, 1.0f, 0.2f}, {0.25f, 0.45f, 1.0f}};
+}  // namespace
+
+std::string_view segmentation_class_name(int k) {
+  return k == 0 ? std::string_view("background") : scenes::class_names[k - 1];
+}
+
+int segmentation_size(const ModelView& model) {
+  const Shape in = model.input_shape(), out = model.output_shape();
+  if (!in.is_image() || in.channels() != 3 || in.height() != in.width() || !out.is_image() ||
+      out != shape(classes, in.height(), in.width()))
+    fail("{} is not a scene segmentation model (3 x S x S images in, ({}, S, S) per-pixel logits out)",
+         model.name, classes);
+  return in.height();
+}
+
+scenes::SceneSet held_out_scenes(const ModelView& model, const SceneSplit& split) {
+  return scenes::make_scenes(split.held_out, segmentation_size(model), split.seed, split.train_scenes);
+}
+
+std::vector<uint8_t> predict_classes(const Network& net, const Parameters& params,
+                                     const float* images, int count, int batch) {
+  const int S = segmentation_size(net.view());
+  const std::size_t pixels = std::size_t(S) * S;
+  std::vector<float> logits(std::size_t(batch) * classes * pixels);
+  std::vector<uint8_t> out(std::size_t(count) * pixels);
+  for (int first = 0; first < count; first += batch) {
+    const int n = std::min(batch, count - first);
+    net.forward(params.data(), params.buffers(), images + std::size_t(first) * 3 * pixels, n,
+                logits.data());
+    for (int s = 0; s < n; ++s)
+      for (std::size_t p = 0; p < pixels; ++p) {
+        const float* at = logits.data() + std::size_t(s) * classes * pixels + p;
+        int best = 0;  // logits [K, S, S]: class k of pixel p at k * pixels
+        for (int k = 1; k < classes; ++k)
+          if (at[k * pixels] > at[best * pixels]) best = k;
+        out[(std::size_t(first) + s) * pixels + p] = uint8_t(best);
+      }
+  }
+  return out;
+}
+
+metrics::ConfusionMatrix evaluate_segmentation(const Network& net, const Parameters& params,
+                                               const scenes::SceneSet& set, int batch) {
+  metrics::ConfusionMatrix matrix(classes);
+  matrix.add(predict_classes(net, params, set.images.data(), set.count, batch), set.semantic);
+  return matrix;
+}
+
+std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters& params,
+                                                  const SceneSplit& split, const StepLoop& loop,
+                                                  std::FILE* log) {
+  const int S = segmentation_size(net.view());
+  const scenes::SceneSet held_out = held_out_scenes(net.view(), split);
+  const std::size_t pixels = std::size_t(S) * S;
+  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels) {
+    for (int s = 0; s < loop.batch; ++s) {
+      const int index = int(rng.below(uint32_t(split.train_scenes)));
+      const scenes::SceneSet one = scenes::make_scenes(1, S, split.seed, index);
+      std::copy(one.images.begin(), one.images.end(), input + s * one.image_size());
+      std::copy(one.semantic.begin(), one.semantic.end(), labels + s * pixels);
+    }
+  };
+  std::vector<SegmentationEpoch> results;
+  auto done = [&](const EpochStats& stats) {
+    const metrics::ConfusionMatrix m = evaluate_segmentation(net, params, held_out);
+    results.push_back({stats, m.mean_iou(), m.iou()});
+    std::string per_class;
+    for (int k = 0; k < classes; ++k)
+      per_class += fmt::format("{}{} {:.3f}", k ? ", " : "", segmentation_class_name(k), m.iou()[k]);
+    return fmt::format("held-out mean IoU {:.4f} ({})", m.mean_iou(), per_class);
+  };
+  run_steps(net, params, loop, fill, done, log);
+  return results;
+}
+
+Image overlay_classes(const Image& image, const std::vector<uint8_t>& classes_of) {
+  Image out = image;
+  const int W = image.width, H = image.height;
+  auto at = [&](int y, int x) { return classes_of[std::size_t(y) * W + x]; };
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const int k = at(y, x);
+      const bool edge = (x + 1 < W && at(y, x + 1) != k) || (y + 1 < H && at(y + 1, x) != k);
+      for (int c = 0; c < 3; ++c) {
+        float& v = out.at(c, y, x);
+        if (edge) v = 1.0f;
+        else if (k > 0) v = 0.5f * v + 0.5f * tints[k][c];
+      }
+    }
+  return out;
+}
+
+}  // namespace kiln

@@ -1,0 +1,109 @@
+// kiln train / eval / predict for the segmentation models (recipe data set "scenes": the
+// procedural scenes of runtime/scenes.hpp, made on the fly).
+#include "runtime/error.hpp"
+#include "runtime/files.hpp"
+#include "runtime/image.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/segmentation.hpp"
+#include "tools/commands.hpp"
+#include "tools/flags.hpp"
+
+#include <fmt/format.h>
+
+namespace kiln::cli {
+
+namespace {
+// An epoch: this many scenes (the data never repeats, so an epoch is only a reporting unit).
+constexpr int epoch_scenes = 2000;
+
+std::string iou_line(const metrics::ConfusionMatrix& m) {
+  std::string line = fmt::format("mean IoU {:.4f} (", m.mean_iou());
+  for (int k = 0; k < m.classes(); ++k)
+    line += fmt::format("{}{} {:.4f}", k ? ", " : "", segmentation_class_name(k), m.iou()[k]);
+  return line + fmt::format("), pixel accuracy {:.2f} %", 100 * m.pixel_accuracy());
+}
+}  // namespace
+
+int train_scenes(const std::vector<std::string>& args) {
+  const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
+                           "minutes", "seed", "out", "target"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  const TrainingFlags common = training_flags(flags, model.recipe);
+  StepLoop loop;
+  loop.epochs = common.epochs;
+  loop.batch = common.batch;
+  loop.steps_per_epoch = std::max(1, epoch_scenes / loop.batch);
+  loop.hyper = common.hyper;
+  loop.lr_schedule = common.lr_schedule;
+  loop.seed = common.seed;
+  loop.minutes = flags.non_negative_float("minutes", 0.0f);
+  const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
+  check_writable(out);
+  const std::string target = flags.text("target", "cpu");
+  const Network net(model, target);
+  model.entry("train_step", target);
+  const int size = segmentation_size(model.view);
+  const SceneSplit split;
+  Parameters params(model.view);
+  params.initialize(loop.seed);
+  fmt::print("training {} on scenes of {} x {} (made on the fly; {} held out): {} epochs of {} "
+             "steps, batch {}, {} lr {} ({}){}\n",
+             model.name, size, size, split.held_out, loop.epochs, loop.steps_per_epoch, loop.batch,
+             optimizer_name(loop.hyper.optimizer), loop.hyper.learning_rate,
+             flags.text("lr-schedule", model.recipe.lr_schedule),
+             loop.minutes > 0 ? fmt::format(", at most {} minutes", loop.minutes) : "");
+  const auto results = train_segmentation(net, params, split, loop, stdout);
+  if (results.empty()) fail("no training step ran (--minutes too small?)");
+  const SegmentationEpoch& last = results.back();
+  params.save(out, {{"model", std::string(model.name)},
+                    {"epochs", std::to_string(last.stats.epoch)},
+                    {"held_out_mean_iou", fmt::format("{:.4f}", last.mean_iou)}});
+  fmt::print("held-out mean IoU {:.4f} on {} scenes after {:.0f} s of training; weights saved to {}\n",
+             last.mean_iou, split.held_out, last.stats.total_seconds, out);
+  return 0;
+}
+
+int eval_scenes(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "batch"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Network net(model, flags.text("target", "cpu"));
+  const SceneSplit split;
+  const scenes::SceneSet held_out = held_out_scenes(model.view, split);
+  const metrics::ConfusionMatrix m =
+      evaluate_segmentation(net, params, held_out, flags.positive_int("batch", 16));
+  fmt::print("held-out {} on {} scenes\n", iou_line(m), held_out.count);
+  return 0;
+}
+
+int predict_scenes(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "out"}, 2);
+  const RegisteredModel& model = model_argument(flags);
+  if (flags.positional().size() != 2)
+    fail("give one image: kiln predict MODEL --weights W IMAGE.png [--out ANNOTATED.png]");
+  const std::string path = flags.positional()[1];
+  const std::string out = flags.text("out", "");
+  if (!out.empty()) check_writable(out);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Image image = load_png(path);
+  const int size = segmentation_size(model.view);
+  if (image.channels != 3 || image.height != size || image.width != size)
+    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} RGB", path, image.width,
+         image.height, image.channels, model.name, size, size);
+  const Network net(model, flags.text("target", "cpu"));
+  const std::vector<uint8_t> classes = predict_classes(net, params, image.pixels.data(), 1);
+  std::vector<long> pixels(1 + scenes::class_count, 0);
+  for (uint8_t k : classes) ++pixels[k];
+  for (std::size_t k = 0; k < pixels.size(); ++k)
+    fmt::print("{}: {:.2f} % of the pixels\n", segmentation_class_name(int(k)),
+               100.0 * pixels[k] / double(classes.size()));
+  if (!out.empty()) {
+    save_png(out, overlay_classes(image, classes));
+    fmt::print("wrote the classes over the image to {}\n", out);
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli
