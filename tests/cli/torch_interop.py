@@ -1,11 +1,13 @@
-"""kiln against PyTorch on three models: forward output, loss and every gradient.
+"""kiln against PyTorch on four models: forward output, loss and every gradient.
 
     /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
 
 The models: LeNet-5 (tests/fixtures/lenet5_torch.py) and dilated_grouped_maxout
 (tests/fixtures/dilated_grouped_maxout_torch.py: dilated, grouped, depthwise and bias-free
 convs, maxout over channels and features) and char_lstm (tests/fixtures/char_lstm_torch.py:
-embedding, nn.LSTM, a linear layer at every step, token ids in). For each model, seed and batch size, the
+embedding, nn.LSTM, a linear layer at every step, token ids in) and fcn_shapes
+(tests/fixtures/fcn_shapes_torch.py: nn.ConvTranspose2d, concatenated skips, per-pixel
+cross-entropy). For each model, seed and batch size (a fixture may name its own BATCHES), the
 fixture writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln forward` and `kiln gradients`
 run on the same files, and every element is compared. The error of a tensor is
 max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln computes in float32,
@@ -35,6 +37,7 @@ except ImportError as error:
 sys.path.insert(0, FIXTURES)
 import char_lstm_torch  # noqa: E402
 import dilated_grouped_maxout_torch  # noqa: E402
+import fcn_shapes_torch  # noqa: E402
 import lenet5_torch  # noqa: E402
 import safetensors_io  # noqa: E402
 
@@ -57,7 +60,7 @@ def relative_error(got, want):
 
 # kiln's model name and the module that writes its PyTorch twin's fixtures.
 MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_maxout_torch),
-          ("char_lstm", char_lstm_torch))
+          ("char_lstm", char_lstm_torch), ("fcn_shapes", fcn_shapes_torch))
 
 
 def check_case(kiln, workdir, model, fixture, seed, batch):
@@ -98,7 +101,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kiln-torch-interop-") as workdir:
         for model, fixture in MODELS:
             for seed in SEEDS:
-                for batch in BATCHES:
+                for batch in getattr(fixture, "BATCHES", BATCHES):
                     failures += check_case(kiln, workdir, model, fixture, seed, batch)
     print(f"{'all OK' if failures == 0 else f'{failures} NOT OK'}")
     return 1 if failures else 0
