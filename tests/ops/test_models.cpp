@@ -109,7 +109,7 @@ inline constexpr auto tiny_segmenter = checked<model("tiny_segmenter", input(2, 
     conv2d(4, 3, pad(1)), relu,
     residual(sequence(max_pool(2), conv2d(4, 1), upsample_bilinear(2))),    // 4 x 8 x 6
     conv_transpose2d(3, 4, stride(2), pad(1)),                              // 3 x 16 x 12
-    softmax_cross_entropy)>;
+    pixel_softmax_cross_entropy)>;
 }  // namespace models
 
 namespace {

@@ -96,7 +96,7 @@ const std::vector<OpCase> op_cases = {
     {"normalize, one value", normalize({0.5f}, {0.25f}), {shape(2, 3, 3)}},
     {"softmax_cross_entropy", softmax_cross_entropy, {shape(5)}, Data::wide},
     {"softmax_cross_entropy, 2 classes", softmax_cross_entropy, {shape(2)}, Data::wide},
-    {"softmax_cross_entropy per pixel", softmax_cross_entropy, {shape(4, 3, 5)}, Data::wide},
+    {"pixel_softmax_cross_entropy", pixel_softmax_cross_entropy, {shape(4, 3, 5)}, Data::wide},
     {"conv_transpose2d 2x2 stride 2", conv_transpose2d(3, 2, stride(2)), {shape(2, 3, 4)}},
     {"conv_transpose2d 4x4 stride 2 pad 1 (overlapping)", conv_transpose2d(2, 4, stride(2), pad(1)), {shape(3, 4, 3)}},
     {"conv_transpose2d 3x3 stride 2 pad 1 (stride does not divide the kernel)",

@@ -1,0 +1,36 @@
+// Times kiln's generated forward entry of the scene FCN (models/fcn.hpp: fcn_shapes,
+// 3 x 128 x 128 in, per-pixel logits 4 x 128 x 128 out) on random images:
+//   bench_fcn_inference [--batch 1] [--calls 20] [--rounds 1]
+// prints one line per round: "kiln_ms_per_batch <median>". Run by fcn_inference.py, which
+// times PyTorch in the same run and prints the ratio.
+#include "bench/measure.hpp"
+#include "runtime/network.hpp"
+#include "runtime/parameters.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+int main(int argc, char** argv) {
+  int batch = 1, calls = 20, rounds = 1;
+  for (int k = 1; k + 1 < argc; k += 2) {
+    if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--calls")) calls = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--rounds")) rounds = std::atoi(argv[k + 1]);
+  }
+  const kiln::RegisteredModel& model = kiln::find_model("fcn_shapes");
+  const kiln::Network net(model, "cpu");
+  kiln::Parameters params(model.view);
+  params.initialize(1);
+  std::vector<float> images(std::size_t(batch) * net.sample_size()), logits(std::size_t(batch) * net.output_size());
+  for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 2654435761u) % 1000) / 1000.0f;
+  for (int r = 0; r < rounds; ++r) {
+    const double ms = kiln::bench::median_ms(3, calls, [&](int) {
+      net.forward(params.data(), params.buffers(), images.data(), batch, logits.data());
+    });
+    fmt::print("kiln_ms_per_batch {:.4f}\n", ms);
+  }
+  return 0;
+}
