@@ -10,17 +10,12 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <vector>
 
 int main(int argc, char** argv) {
-  int batch = 32, steps = 30, rounds = 1;
-  for (int k = 1; k + 1 < argc; k += 2) {
-    if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
-    if (!std::strcmp(argv[k], "--steps")) steps = std::atoi(argv[k + 1]);
-    if (!std::strcmp(argv[k], "--rounds")) rounds = std::atoi(argv[k + 1]);
-  }
+  const int batch = kiln::bench::int_flag(argc, argv, "--batch", 32);
+  const int steps = kiln::bench::int_flag(argc, argv, "--steps", 30);
+  const int rounds = kiln::bench::int_flag(argc, argv, "--rounds", 1);
   const kiln::RegisteredModel& model = kiln::find_model("lstm_lm_bench");
   const kiln::Network net(model, "cpu");
   kiln::Parameters params(model.view);

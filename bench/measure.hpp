@@ -36,6 +36,14 @@ inline double peak_gflops(int threads) {
   return threads * iterations * 12.0 * 16 * 2 / s / 1e9 + 0 * sink[0];
 }
 
+// The value of integer flag `name` ("--batch") in argv's "--name value" pairs, or
+// `fallback`.
+inline int int_flag(int argc, char** argv, const std::string& name, int fallback) {
+  for (int k = 1; k + 1 < argc; k += 2)
+    if (name == argv[k]) return std::stoi(argv[k + 1]);
+  return fallback;
+}
+
 // The median wall time of `calls` calls of call(k), in ms, after `warmup` untimed ones
 // (k counts all calls from 0).
 template <class Call>

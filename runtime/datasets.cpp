@@ -13,7 +13,8 @@ std::pair<ImageSet, ImageSet> load_classification_data(std::string_view dataset,
                                                        const std::string& dir) {
   if (dataset == "mnist") return split(load_mnist(dir), 8000, 0);
   if (dataset == "shapes10") return split(shapes::make_shapes10(12'000, 0), 10'000, 0);
-  fail("unknown data set '{}' (known: mnist, shapes10)", dataset);
+  if (dataset == "shape_windows") return split(shapes::make_shape_windows(24'000, 0), 20'000, 0);
+  fail("unknown data set '{}' (known: mnist, shapes10, shape_windows)", dataset);
 }
 
 }  // namespace kiln

@@ -16,6 +16,8 @@ constexpr float tints[classes][3] = {
     {0, 0, 0}, {1.0f, 0.2f, 0.2f}, {0.2f, 1.0f, 0.2f}, {0.25f, 0.45f, 1.0f}};
 }  // namespace
 
+const float* class_tint(int k) { return tints[k]; }
+
 std::string_view segmentation_class_name(int k) {
   return k == 0 ? std::string_view("background") : scenes::class_names[k - 1];
 }

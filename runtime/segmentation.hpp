@@ -54,7 +54,9 @@ std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters
 // half), and a one-pixel outline where the class changes: what `kiln predict` writes.
 Image overlay_classes(const Image& image, const std::vector<uint8_t>& classes);
 
-// "circle", "square", "triangle" with "background" before them: the names of the K classes.
+// "circle", "square", "triangle" with "background" before them: the names of the K classes,
+// and the RGB tint overlays give each (background's is black).
 std::string_view segmentation_class_name(int k);
+const float* class_tint(int k);
 
 }  // namespace kiln

@@ -127,4 +127,32 @@ ImageSet make_shapes10(int count, uint64_t seed) {
   return set;
 }
 
+ImageSet make_shape_windows(int count, uint64_t seed) {
+  constexpr int side = 32, classes = 4;
+  ImageSet set{count, 3, side, side, {}, {}};
+  set.pixels.resize(size_t(count) * set.image_size());
+  set.labels.resize(count);
+  SplitMix64 rng(seed);
+  for (int i = 0; i < count; ++i) {
+    const Canvas canvas{side, side, set.pixels.data() + i * set.image_size()};
+    const auto base = paint_background(canvas, rng);
+    const int label = i % classes;
+    set.labels[i] = label;
+    Object object;
+    object.half = rng.uniform(6.0f, 13.0f);
+    float distance = rng.uniform(0.0f, 3.0f);  // from the window's centre
+    if (label == 0) {
+      if (rng.below(2) == 0) continue;  // texture alone
+      distance = rng.uniform(12.0f, 20.0f);
+    }
+    object.kind = Kind(label == 0 ? rng.below(3) : uint32_t(label - 1));
+    const float angle = rng.uniform(0.0f, 6.2832f);
+    object.cx = side / 2.0f + distance * std::cos(angle);
+    object.cy = side / 2.0f + distance * std::sin(angle);
+    choose_colour(object, base, rng);
+    paint(canvas, object);
+  }
+  return set;
+}
+
 }  // namespace kiln::shapes

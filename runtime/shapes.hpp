@@ -66,4 +66,12 @@ int paint(const Canvas& canvas, const Object& object);
 // The same (count, seed) gives the same set.
 ImageSet make_shapes10(int count, uint64_t seed);
 
+// "shape_windows": `count` windows of 3 x 32 x 32 for a sliding-window detector over the
+// scenes (runtime/scenes.hpp), label i % 4: 0 background, 1 + k a circle, square or
+// triangle (Kind k) of half-size 6 to 13 centred within 3 pixels of the window's centre.
+// Half the background windows show only texture; the other half show part of a shape
+// whose centre lies 12 to 20 pixels from the window's centre, so that a detector learns
+// to fire on centred shapes only. The same (count, seed) gives the same set.
+ImageSet make_shape_windows(int count, uint64_t seed);
+
 }  // namespace kiln::shapes

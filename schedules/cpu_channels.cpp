@@ -237,6 +237,20 @@ void features_in_registers(Func out, Func acc, Shape s, const Policy& p) {
       .vectorize(d.i, vec, TailStrategy::GuardWithIf);
 }
 
+// The weights as an input gradient `acc` reads them, copied with the input channels (dim
+// `input_dim` of the weight's view, 2 or 3) innermost: the input gradient vectorizes over
+// them, and the weights are stored with output channels innermost. Loops in the copy's
+// storage order, tasks of 16 output channels.
+void weights_for_input_gradient(Func acc, const Parameter& weight, int input_dim, Shape in_s,
+                                const Policy& p) {
+  Func w = callee(acc, gen::func_name(weight.name));
+  if (!w.defined()) return;
+  const std::vector<Var> a = w.args();
+  const Var ci = a[input_dim], co = a[5 - input_dim];
+  w.in(acc).compute_root().reorder_storage(ci, co, a[0], a[1]).reorder(ci, co, a[0], a[1])
+      .vectorize(ci, width_for(in_s.channels(), p)).parallel(co, 16, TailStrategy::GuardWithIf);
+}
+
 // A conv's output (or input gradient) in register tiles; an NCHW output buffer gets them
 // through a channels-innermost copy, a channels-last one directly.
 void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weights,
@@ -271,16 +285,8 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
         conv_sum(host, f["out_acc"], padded && !training ? f["padded"] : Func(), node.shape,
                  in_s, weights, node.groups == 1 && node.dilation_w == 1, p);
         if (!has("d_in0")) break;
-        // The input gradient vectorizes over input channels: a copy of the weights with
-        // those innermost (w is stored with output channels innermost).
-        if (Func w = callee(f["d_in0_acc"], gen::func_name(model.parameters_of(index)[0].name));
-            w.defined()) {
-          const std::vector<Var> a = w.args();
-          // Loops in the copy's storage order, tasks of 16 output channels.
-          w.in(f["d_in0_acc"]).compute_root().reorder_storage(a[2], a[3], a[0], a[1])
-              .reorder(a[2], a[3], a[0], a[1]).vectorize(a[2], width_for(in_s.channels(), p))
-              .parallel(a[3], 16, TailStrategy::GuardWithIf);
-        }
+        // w(kx, ky, ci, co): dim 2 holds the input channels.
+        weights_for_input_gradient(f["d_in0_acc"], model.parameters_of(index)[0], 2, in_s, p);
         conv_sum(f["d_in0"], f["d_in0_acc"], f["d_out_upsampled"], in_s, node.shape, weights,
                  false, p);
       } else if (training) {
@@ -297,15 +303,8 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
         const long long weights = (long long)node.kernel_w * node.kernel_h * in_s.channels() * node.units;
         conv_sum(host, f["out_acc"], f["padded"], node.shape, in_s, weights, false, p);
         if (!has("d_in0")) break;
-        // w(kx, ky, co, ci) is stored with output channels innermost; the input gradient
-        // vectorizes over input channels: a copy with those innermost.
-        if (Func w = callee(f["d_in0_acc"], gen::func_name(model.parameters_of(index)[0].name));
-            w.defined()) {
-          const std::vector<Var> a = w.args();
-          w.in(f["d_in0_acc"]).compute_root().reorder_storage(a[3], a[2], a[0], a[1])
-              .reorder(a[3], a[2], a[0], a[1]).vectorize(a[3], width_for(in_s.channels(), p))
-              .parallel(a[2], 16, TailStrategy::GuardWithIf);
-        }
+        // w(kx, ky, co, ci): dim 3 holds the input channels.
+        weights_for_input_gradient(f["d_in0_acc"], model.parameters_of(index)[0], 3, in_s, p);
         conv_sum(f["d_in0"], f["d_in0_acc"], f["d_out_padded"], in_s, node.shape, weights, false, p);
       } else if (training) {
         channels_major(f["d_out"], node.shape, p);

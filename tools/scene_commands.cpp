@@ -5,6 +5,7 @@
 #include "runtime/image.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/segmentation.hpp"
+#include "runtime/trainer.hpp"
 #include "tools/commands.hpp"
 #include "tools/flags.hpp"
 
@@ -102,6 +103,56 @@ int predict_scenes(const std::vector<std::string>& args) {
   if (!out.empty()) {
     save_png(out, overlay_classes(image, classes));
     fmt::print("wrote the classes over the image to {}\n", out);
+  }
+  return 0;
+}
+
+int predict_windows(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
+  const RegisteredModel& model = model_argument(flags);
+  if (flags.positional().size() != 2)
+    fail("give one image: kiln predict MODEL --weights W IMAGE.png [--out ANNOTATED.png]");
+  const std::string path = flags.positional()[1], out = flags.text("out", "");
+  const float threshold = flags.positive_float("threshold", 0.5f);
+  if (!out.empty()) check_writable(out);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Image image = load_png(path);
+  const Shape in = model.view.input_shape(), map = model.view.output_shape();
+  if (image.channels != in.channels() || image.height != in.height() || image.width != in.width())
+    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} with {}", path, image.width,
+         image.height, image.channels, model.name, in.width(), in.height(), in.channels());
+  // Output cell (i, j) scores the window at (stride j, stride i) of the size the
+  // classifier was trained on: the strides of the layers multiplied.
+  int stride = 1;
+  for (const Node& n : model.view.nodes) stride *= n.stride_w;
+  const int window = in.width() - (map.width() - 1) * stride;
+  const Network net(model, flags.text("target", "cpu"));
+  std::vector<float> scores(net.output_size());
+  net.forward(params.data(), params.buffers(), image.pixels.data(), 1, scores.data());
+  const int K = map.channels(), cells = map.height() * map.width();
+  Image annotated = image;
+  int found = 0;
+  for (int cell = 0; cell < cells; ++cell) {
+    std::vector<float> p(K);
+    for (int k = 0; k < K; ++k) p[k] = scores[std::size_t(k) * cells + cell];
+    softmax_rows(p.data(), 1, K);
+    const int best = int(std::max_element(p.begin(), p.end()) - p.begin());
+    if (best == 0 || p[best] < threshold) continue;
+    const int x = cell % map.width() * stride, y = cell / map.width() * stride;
+    fmt::print("{} {:.3f}: window at x {}, y {} ({} x {} px)\n", segmentation_class_name(best), p[best],
+               x, y, window, window);
+    ++found;
+    // A dot of the class's colour at the window's centre.
+    const int cx = x + window / 2, cy = y + window / 2;
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx)
+        for (int c = 0; c < 3; ++c) annotated.at(c, cy + dy, cx + dx) = class_tint(best)[c];
+  }
+  fmt::print("{} of {} windows hold a shape (probability >= {})\n", found, cells, threshold);
+  if (!out.empty()) {
+    save_png(out, annotated);
+    fmt::print("wrote the windows' centres over the image to {}\n", out);
   }
   return 0;
 }

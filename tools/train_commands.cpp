@@ -20,10 +20,23 @@ const RegisteredModel& model_argument(const Flags& flags) {
   return find_model(flags.positional()[0]);
 }
 
-std::string_view named_dataset(const std::vector<std::string>& args) {
+namespace {
+// The model the arguments name, if they name one.
+const RegisteredModel* named_model(const std::vector<std::string>& args) {
   for (const std::string& a : args)
-    if (a.rfind("--", 0) != 0) return find_model(a).recipe.dataset;
-  return {};
+    if (a.rfind("--", 0) != 0) return &find_model(a);
+  return nullptr;
+}
+}  // namespace
+
+std::string_view named_dataset(const std::vector<std::string>& args) {
+  const RegisteredModel* m = named_model(args);
+  return m ? m->recipe.dataset : std::string_view();
+}
+
+bool names_window_scanner(const std::vector<std::string>& args) {
+  const RegisteredModel* m = named_model(args);
+  return m && m->view.loss_node < 0 && m->view.output_shape().is_image();
 }
 
 TrainingFlags training_flags(const Flags& flags, const Recipe& recipe) {
@@ -98,6 +111,7 @@ int eval(const std::vector<std::string>& args) {
 
 int predict(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scenes") return predict_scenes(args);
+  if (names_window_scanner(args)) return predict_windows(args);
   const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);
   if (flags.positional().size() != 2) fail("give one image: kiln predict MODEL --weights W IMAGE.png");
