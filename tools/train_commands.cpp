@@ -27,6 +27,24 @@ const RegisteredModel* named_model(const std::vector<std::string>& args) {
     if (a.rfind("--", 0) != 0) return &find_model(a);
   return nullptr;
 }
+
+// The recipe's data set of a classifier (--data overrides its folder), checked against
+// the model: a loss over flat logits, and images of the model's input shape.
+std::pair<ImageSet, ImageSet> classifier_data(const RegisteredModel& model, const Flags& flags) {
+  const ModelView& v = model.view;
+  const std::string_view dataset = model.recipe.dataset;
+  if (v.loss_node < 0 || !v.output_shape().is_flat())
+    fail("{} is not a classifier (no loss over flat logits), so it has no held-out images to "
+         "train or score on", model.name);
+  auto data = load_classification_data(dataset, flags.text("data", default_data_dir(dataset)));
+  const ImageSet& images = data.first;
+  const Shape in = v.input_shape();
+  if (shape(images.channels, images.height, images.width) != in)
+    fail("{} reads {} x {} x {} images; its data set {} holds {} x {} x {}", model.name,
+         in.channels(), in.height(), in.width(), dataset, images.channels, images.height,
+         images.width);
+  return data;
+}
 }  // namespace
 
 std::string_view named_dataset(const std::vector<std::string>& args) {
@@ -73,8 +91,7 @@ int train(const std::vector<std::string>& args) {
   const std::string target = flags.text("target", "cpu");
   const Network net(model, target);
   model.entry("train_step", target);  // fails before the data loads
-  const auto [train_set, held_out] = load_classification_data(
-      recipe.dataset, flags.text("data", default_data_dir(recipe.dataset)));
+  const auto [train_set, held_out] = classifier_data(model, flags);
   if (config.batch > train_set.count)
     fail("--batch: {} is larger than the {} training images", config.batch, train_set.count);
   Parameters params(model.view);
@@ -102,8 +119,7 @@ int eval(const std::vector<std::string>& args) {
   Parameters params(model.view);
   params.load(flags.required("weights"));
   const Network net(model, flags.text("target", "cpu"));
-  const auto [train_set, held_out] = load_classification_data(
-      model.recipe.dataset, flags.text("data", default_data_dir(model.recipe.dataset)));
+  const auto [train_set, held_out] = classifier_data(model, flags);
   const double acc = accuracy(net, params, held_out, flags.positive_int("batch", 500));
   fmt::print("test accuracy: {:.2f} % on {} held-out images\n", 100 * acc, held_out.count);
   return 0;

@@ -90,4 +90,7 @@ TEST_CASE("overfeat-scan finds the shapes of a scene with the window classifier'
     CHECK(kiln::load_png(marked).width == 128);
   }
   CHECK(checked_scenes == 3);
+
+  // The scanner has no loss: nothing to train or score it on.
+  expect_failure(dir, {"eval", "overfeat-scan", "--weights", weights}, {"overfeat_scan", "not a classifier"});
 }
