@@ -56,8 +56,8 @@ double bits_per_character(const Network& net, const Parameters& params,
 }
 
 std::vector<TextEpochResult> train_language_model(const Network& net, Parameters& params,
-                                                  const CharCorpus& corpus,
-                                                  const TextTrainConfig& config, std::FILE* log) {
+                                                  const CharCorpus& corpus, const StepLoop& loop,
+                                                  std::FILE* log) {
   const auto [T, V] = text_shape(net.view());
   const std::string_view model = net.view().name;
   if (corpus.vocabulary.size() > V)
@@ -66,14 +66,11 @@ std::vector<TextEpochResult> train_language_model(const Network& net, Parameters
   if ((long long)text.size() < T + 1)
     fail("the training text has {} characters; {} reads windows of {} (and the character after)", text.size(), model, T);
   const long long starts = (long long)text.size() - T;  // window starts: [0, starts)
-  StepLoop loop{.epochs = config.epochs,
-                .steps_per_epoch = int(std::max<long long>(1, (long long)text.size() / (T * config.batch))),
-                .batch = config.batch, .hyper = config.hyper, .lr_schedule = config.lr_schedule,
-                .seed = config.seed, .minutes = config.minutes, .unit = "chars",
-                .units_per_sample = double(T)};
+  const EpochPlan plan{int(std::max<long long>(1, (long long)text.size() / (T * loop.batch))),
+                       "chars", double(T)};
   // A batch: windows of T characters at random starts, each labelled with the next T.
   auto fill = [&](SplitMix64& rng, float* input, int32_t* labels) {
-    for (int s = 0; s < config.batch; ++s) {
+    for (int s = 0; s < loop.batch; ++s) {
       const long long at = (long long)(rng.next() % uint64_t(starts));
       for (int t = 0; t < T; ++t) {
         input[std::size_t(s) * T + t] = float(text[std::size_t(at + t)]);
@@ -84,13 +81,13 @@ std::vector<TextEpochResult> train_language_model(const Network& net, Parameters
   std::vector<TextEpochResult> results;
   auto done = [&](const EpochStats& s) {
     const TextEpochResult r{s.epoch, s.mean_loss, bits_per_character(net, params, corpus.held_out),
-                            s.steps * double(config.batch) * T / std::max(s.seconds, 1e-9),
+                            s.steps * double(loop.batch) * T / std::max(s.seconds, 1e-9),
                             s.total_seconds};
     results.push_back(r);
     return fmt::format("({:.3f} bits/char)  held-out {:.3f} bits/char", r.mean_loss / std::log(2.0),
                        r.held_out_bits);
   };
-  run_steps(net, params, loop, fill, done, log);
+  run_steps(net, params, loop, plan, fill, done, log);
   return results;
 }
 

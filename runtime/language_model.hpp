@@ -8,6 +8,7 @@
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
 #include "runtime/schedule.hpp"
+#include "runtime/step_loop.hpp"
 #include "runtime/text.hpp"
 
 #include <cstdint>
@@ -16,15 +17,6 @@
 #include <vector>
 
 namespace kiln {
-
-struct TextTrainConfig {
-  int epochs = 10;  // an epoch: as many windows as the training text has windows of T
-  int batch = 32;
-  HyperParameters hyper;  // learning_rate is the schedule's peak; clip_norm applies
-  LrSchedule lr_schedule = LrSchedule::cosine;
-  uint64_t seed = 0;
-  double minutes = 0;  // > 0: stop after this much training time (the schedule still plans epochs)
-};
 
 struct TextEpochResult {
   int epoch = 0;
@@ -41,12 +33,13 @@ struct TextShape {
 };
 TextShape text_shape(const ModelView& model);
 
-// Trains `params` in place on the corpus's training text; evaluates the held-out text
-// after each epoch. kiln::Error when the corpus has more symbols than the model's
-// vocabulary, is shorter than a window, or the loss stops being finite.
+// Trains `params` in place on the corpus's training text (an epoch: as many windows as
+// the training text has windows of T; loop.hyper.clip_norm applies); evaluates the
+// held-out text after each epoch. kiln::Error when the corpus has more symbols than the
+// model's vocabulary, is shorter than a window, or the loss stops being finite.
 std::vector<TextEpochResult> train_language_model(const Network& net, Parameters& params,
-                                                  const CharCorpus& corpus,
-                                                  const TextTrainConfig& config, std::FILE* log);
+                                                  const CharCorpus& corpus, const StepLoop& loop,
+                                                  std::FILE* log);
 
 // Bits per character of `text` (encoded), predicting every character but the first from
 // the ones before it in consecutive windows of T.

@@ -87,7 +87,8 @@ std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters
       per_class += fmt::format("{}{} {:.3f}", k ? ", " : "", segmentation_class_name(k), m.iou()[k]);
     return fmt::format("held-out mean IoU {:.4f} ({})", m.mean_iou(), per_class);
   };
-  run_steps(net, params, loop, fill, done, log);
+  const EpochPlan plan{.steps = std::max(1, split.epoch_scenes / loop.batch)};
+  run_steps(net, params, loop, plan, fill, done, log);
   return results;
 }
 

@@ -21,6 +21,7 @@ struct SceneSplit {
   uint64_t seed = 0;
   int train_scenes = 100'000;
   int held_out = 500;
+  int epoch_scenes = 2000;  // an epoch (the data never repeats: only a reporting unit)
 };
 
 // The side S of a segmentation model's square images; kiln::Error unless it reads 3 x S x
@@ -45,7 +46,7 @@ struct SegmentationEpoch {
 };
 
 // Trains on batches of scenes drawn uniformly from the training indices (loop.seed draws
-// them); judges the held-out scenes after each epoch. loop.steps_per_epoch is the caller's.
+// them), split.epoch_scenes of them an epoch; judges the held-out scenes after each.
 std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters& params,
                                                   const SceneSplit& split, const StepLoop& loop,
                                                   std::FILE* log);

@@ -106,8 +106,11 @@ int paint(const Canvas& canvas, const Object& object) {
   return painted;
 }
 
-ImageSet make_shapes10(int count, uint64_t seed) {
-  constexpr int side = 32;
+namespace {
+// `count` images of 3 x side x side: each a fresh texture, then paint_one(canvas, base,
+// rng, i), which paints image i over it and returns its label.
+template <class PaintOne>
+ImageSet painted_set(int count, int side, uint64_t seed, PaintOne paint_one) {
   ImageSet set{count, 3, side, side, {}, {}};
   set.pixels.resize(size_t(count) * set.image_size());
   set.labels.resize(count);
@@ -115,6 +118,15 @@ ImageSet make_shapes10(int count, uint64_t seed) {
   for (int i = 0; i < count; ++i) {
     const Canvas canvas{side, side, set.pixels.data() + i * set.image_size()};
     const auto base = paint_background(canvas, rng);
+    set.labels[i] = paint_one(canvas, base, rng, i);
+  }
+  return set;
+}
+}  // namespace
+
+ImageSet make_shapes10(int count, uint64_t seed) {
+  constexpr int side = 32;
+  return painted_set(count, side, seed, [](const Canvas& canvas, const auto& base, SplitMix64& rng, int i) {
     Object object;
     object.kind = Kind(i % kind_count);
     object.half = rng.uniform(6.0f, 13.0f);
@@ -122,27 +134,19 @@ ImageSet make_shapes10(int count, uint64_t seed) {
     object.cy = rng.uniform(object.half, side - object.half);
     choose_colour(object, base, rng);
     paint(canvas, object);
-    set.labels[i] = i % kind_count;
-  }
-  return set;
+    return i % kind_count;
+  });
 }
 
 ImageSet make_shape_windows(int count, uint64_t seed) {
   constexpr int side = 32, classes = 4;
-  ImageSet set{count, 3, side, side, {}, {}};
-  set.pixels.resize(size_t(count) * set.image_size());
-  set.labels.resize(count);
-  SplitMix64 rng(seed);
-  for (int i = 0; i < count; ++i) {
-    const Canvas canvas{side, side, set.pixels.data() + i * set.image_size()};
-    const auto base = paint_background(canvas, rng);
+  return painted_set(count, side, seed, [](const Canvas& canvas, const auto& base, SplitMix64& rng, int i) {
     const int label = i % classes;
-    set.labels[i] = label;
     Object object;
     object.half = rng.uniform(6.0f, 13.0f);
     float distance = rng.uniform(0.0f, 3.0f);  // from the window's centre
     if (label == 0) {
-      if (rng.below(2) == 0) continue;  // texture alone
+      if (rng.below(2) == 0) return label;  // texture alone
       distance = rng.uniform(12.0f, 20.0f);
     }
     object.kind = Kind(label == 0 ? rng.below(3) : uint32_t(label - 1));
@@ -151,8 +155,8 @@ ImageSet make_shape_windows(int count, uint64_t seed) {
     object.cy = side / 2.0f + distance * std::sin(angle);
     choose_colour(object, base, rng);
     paint(canvas, object);
-  }
-  return set;
+    return label;
+  });
 }
 
 }  // namespace kiln::shapes

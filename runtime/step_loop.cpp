@@ -18,9 +18,10 @@ double seconds_since(Clock::time_point start) {
 }  // namespace
 
 std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const StepLoop& loop,
-                                  const FillBatch& fill, const EpochDone& done, std::FILE* log) {
+                                  const EpochPlan& plan, const FillBatch& fill,
+                                  const EpochDone& done, std::FILE* log) {
   const bool terminal = isatty(fileno(log));
-  const long long total_steps = (long long)loop.steps_per_epoch * loop.epochs;
+  const long long total_steps = (long long)plan.steps * loop.epochs;
   SplitMix64 rng(loop.seed);
   std::vector<float> input(std::size_t(loop.batch) * net.sample_size());
   std::vector<int32_t> labels(std::size_t(loop.batch) * label_shape(net.view().output_shape()).elements());
@@ -33,7 +34,7 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
     const auto epoch_start = Clock::now();
     EpochStats s{epoch};
     double loss_sum = 0;
-    for (; s.steps < loop.steps_per_epoch; ++s.steps) {
+    for (; s.steps < plan.steps; ++s.steps) {
       if (loop.minutes > 0 && seconds_since(start) > 60 * loop.minutes) {
         s.out_of_time = true;
         break;
@@ -49,14 +50,14 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
         fail("training diverged: the loss is {} at epoch {}, step {}; lower --lr (now {})", loss,
              epoch, step, loop.hyper.learning_rate);
       loss_sum += loss;
-      if (terminal && (s.steps % 5 == 0 || s.steps + 1 == loop.steps_per_epoch)) {
+      if (terminal && (s.steps % 5 == 0 || s.steps + 1 == plan.steps)) {
         constexpr int width = 30;
-        const int filled = (s.steps + 1) * width / loop.steps_per_epoch;
-        const double rate = (s.steps + 1) * loop.batch * loop.units_per_sample /
+        const int filled = (s.steps + 1) * width / plan.steps;
+        const double rate = (s.steps + 1) * loop.batch * plan.units_per_sample /
                             std::max(seconds_since(epoch_start), 1e-9);
         fmt::print(log, "\repoch {:>3}/{} [{:=<{}}{:<{}}] {:>3}%  loss {:.4f}  {:.0f} {}/s ", epoch,
                    loop.epochs, "", filled, "", width - filled,
-                   100 * (s.steps + 1) / loop.steps_per_epoch, loss_sum / (s.steps + 1), rate, loop.unit);
+                   100 * (s.steps + 1) / plan.steps, loss_sum / (s.steps + 1), rate, plan.unit);
         std::fflush(log);
       }
     }
@@ -68,8 +69,8 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
     const std::string line = done(s);  // the evaluation: not training time
     if (terminal) std::fputs("\r\033[K", log);
     fmt::print(log, "epoch {:>3}/{}  loss {:.4f}  {}  {:.0f} {}/s  {:.0f} s{}\n", epoch, loop.epochs,
-               s.mean_loss, line, s.steps * loop.batch * loop.units_per_sample / std::max(s.seconds, 1e-9),
-               loop.unit, s.total_seconds, s.out_of_time ? "  (time limit)" : "");
+               s.mean_loss, line, s.steps * loop.batch * plan.units_per_sample / std::max(s.seconds, 1e-9),
+               plan.unit, s.total_seconds, s.out_of_time ? "  (time limit)" : "");
     std::fflush(log);
     if (s.out_of_time) break;
   }

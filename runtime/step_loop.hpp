@@ -15,15 +15,21 @@
 
 namespace kiln {
 
+// How to train, as `kiln train` reads it from its flags and the model's recipe.
 struct StepLoop {
   int epochs = 10;
-  int steps_per_epoch = 1;
   int batch = 32;
   HyperParameters hyper;  // learning_rate is the schedule's peak
   LrSchedule lr_schedule = LrSchedule::cosine;
   uint64_t seed = 0;      // the batches' draws and each step's dropout seed
   double minutes = 0;     // > 0: stop once this much wall time has passed (the schedule still plans `epochs`)
-  std::string unit = "img";  // what the progress line counts per second: samples times units_per_sample
+};
+
+// What an epoch is, which each trainer knows: its steps, and what the progress line
+// counts per second (samples times units_per_sample of `unit`).
+struct EpochPlan {
+  int steps = 1;
+  std::string unit = "img";
   double units_per_sample = 1;
 };
 
@@ -44,6 +50,7 @@ using EpochDone = std::function<std::string(const EpochStats&)>;
 // Trains `params` in place (Adam's moments start at zero). kiln::Error when the loss
 // stops being finite. Returns the stats of the epochs that ran.
 std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const StepLoop& loop,
-                                  const FillBatch& fill, const EpochDone& done, std::FILE* log);
+                                  const EpochPlan& plan, const FillBatch& fill,
+                                  const EpochDone& done, std::FILE* log);
 
 }  // namespace kiln

@@ -36,27 +36,24 @@ double accuracy(const Network& net, const Parameters& params, const ImageSet& se
 
 std::vector<EpochResult> train_classifier(const Network& net, Parameters& params,
                                           const ImageSet& train, const ImageSet& held_out,
-                                          const TrainConfig& config, std::FILE* log) {
-  BatchSampler sampler(train, {.batch_size = config.batch, .seed = config.seed,
-                               .max_shift = config.augment_shift, .drop_last = true});
-  StepLoop loop{.epochs = config.epochs, .steps_per_epoch = sampler.batches_per_epoch(),
-                .batch = config.batch, .hyper = config.hyper, .lr_schedule = config.lr_schedule,
-                .seed = config.seed};
-  const std::size_t image_floats = std::size_t(config.batch) * train.image_size();
+                                          const StepLoop& loop, int augment_shift, std::FILE* log) {
+  BatchSampler sampler(train, {.batch_size = loop.batch, .seed = loop.seed,
+                               .max_shift = augment_shift, .drop_last = true});
+  const std::size_t image_floats = std::size_t(loop.batch) * train.image_size();
   auto fill = [&](SplitMix64&, float* images, int32_t* labels) {
     // The sampler's own order; it says 0 once at the end of each epoch, then goes on.
     const std::span<float> i(images, image_floats);
-    const std::span<int32_t> l(labels, std::size_t(config.batch));
+    const std::span<int32_t> l(labels, std::size_t(loop.batch));
     if (sampler.next(i, l) == 0) sampler.next(i, l);
   };
   std::vector<EpochResult> results;
   auto done = [&](const EpochStats& s) {
     const EpochResult r{s.epoch, s.mean_loss, accuracy(net, params, held_out),
-                        s.steps * config.batch / std::max(s.seconds, 1e-9)};
+                        s.steps * loop.batch / std::max(s.seconds, 1e-9)};
     results.push_back(r);
     return fmt::format("held-out accuracy {:.2f} %", 100 * r.held_out_accuracy);
   };
-  run_steps(net, params, loop, fill, done, log);
+  run_steps(net, params, loop, {.steps = sampler.batches_per_epoch()}, fill, done, log);
   return results;
 }
 

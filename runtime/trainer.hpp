@@ -6,20 +6,12 @@
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
 #include "runtime/schedule.hpp"
+#include "runtime/step_loop.hpp"
 
 #include <cstdint>
 #include <cstdio>
 
 namespace kiln {
-
-struct TrainConfig {
-  int epochs = 10;
-  int batch = 64;
-  HyperParameters hyper;  // learning_rate is the schedule's peak
-  LrSchedule lr_schedule = LrSchedule::cosine;
-  int augment_shift = 0;
-  uint64_t seed = 0;
-};
 
 struct EpochResult {
   int epoch = 0;
@@ -28,11 +20,13 @@ struct EpochResult {
   double images_per_second = 0;
 };
 
-// Trains `params` in place. Fails with kiln::Error when the loss becomes NaN or inf.
-// `log` gets the progress line (redrawn in place on a terminal) and one line per epoch.
+// Trains `params` in place, an epoch being one pass over `train` in a shuffled order,
+// each image shifted by up to augment_shift pixels. Fails with kiln::Error when the loss
+// becomes NaN or inf. `log` gets the progress line (redrawn in place on a terminal) and
+// one line per epoch.
 std::vector<EpochResult> train_classifier(const Network& net, Parameters& params,
                                           const ImageSet& train, const ImageSet& held_out,
-                                          const TrainConfig& config, std::FILE* log);
+                                          const StepLoop& loop, int augment_shift, std::FILE* log);
 
 // Fraction of `set` whose arg-max prediction equals the label.
 double accuracy(const Network& net, const Parameters& params, const ImageSet& set,

@@ -6,6 +6,7 @@
 
 #include "runtime/network.hpp"
 #include "runtime/schedule.hpp"
+#include "runtime/step_loop.hpp"
 
 namespace kiln {
 struct RegisteredModel;
@@ -30,14 +31,11 @@ int train_text(const std::vector<std::string>& args);
 int eval_text(const std::vector<std::string>& args);
 int sample(const std::vector<std::string>& args);
 // What every train command reads the same way, the recipe's values where a flag is
-// absent: --epochs, --batch, --optimizer, --lr, --weight-decay, --lr-schedule, --seed.
-struct TrainingFlags {
-  int epochs = 0, batch = 0;
-  HyperParameters hyper;
-  LrSchedule lr_schedule = LrSchedule::cosine;
-  unsigned long long seed = 0;
-};
-TrainingFlags training_flags(const Flags& flags, const Recipe& recipe);
+// absent: --epochs, --batch, --optimizer, --lr, --weight-decay, --lr-schedule, --seed,
+// --minutes (and --clip: the recipe's clipping unless given).
+StepLoop training_flags(const Flags& flags, const Recipe& recipe);
+// A train command's known flags: those training_flags reads, then its own.
+std::vector<std::string> with_training_flags(std::vector<std::string> own);
 
 // The recipe's data set of the model the arguments name ("" when they name none):
 // train, eval and predict hand text and scene models to their own commands.

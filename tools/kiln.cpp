@@ -23,9 +23,10 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
   train MODEL      train on the model's data set; writes MODEL.safetensors (--out)
                    --epochs N --batch B --lr X --optimizer sgd|momentum|nesterov|adagrad|rmsprop|adam
                    --lr-schedule constant|step|exponential|inverse_time|cosine
-                   --weight-decay W --augment PIXELS --seed S --out FILE --data DIR --target cpu
+                   --weight-decay W --clip NORM (global gradient norm) --minutes M (stop
+                   after M minutes) --augment PIXELS --seed S --out FILE --data DIR --target cpu
                    language models (char-rnn, char-lstm): --text FILE|FOLDER (default: the
-                   fortunes files) --minutes M (stop after M minutes) --clip NORM
+                   fortunes files)
   eval MODEL       held-out accuracy of --weights FILE (language models: bits per character)
   sample MODEL     text from a language model: --weights FILE --prime TEXT --length N
                    --temperature T --seed S

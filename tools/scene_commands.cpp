@@ -14,9 +14,6 @@
 namespace kiln::cli {
 
 namespace {
-// An epoch: this many scenes (the data never repeats, so an epoch is only a reporting unit).
-constexpr int epoch_scenes = 2000;
-
 std::string iou_line(const metrics::ConfusionMatrix& m) {
   std::string line = fmt::format("mean IoU {:.4f} (", m.mean_iou());
   for (int k = 0; k < m.classes(); ++k)
@@ -26,18 +23,9 @@ std::string iou_line(const metrics::ConfusionMatrix& m) {
 }  // namespace
 
 int train_scenes(const std::vector<std::string>& args) {
-  const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
-                           "minutes", "seed", "out", "target"}, 1);
+  const Flags flags(args, with_training_flags({"out", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
-  const TrainingFlags common = training_flags(flags, model.recipe);
-  StepLoop loop;
-  loop.epochs = common.epochs;
-  loop.batch = common.batch;
-  loop.steps_per_epoch = std::max(1, epoch_scenes / loop.batch);
-  loop.hyper = common.hyper;
-  loop.lr_schedule = common.lr_schedule;
-  loop.seed = common.seed;
-  loop.minutes = flags.non_negative_float("minutes", 0.0f);
+  const StepLoop loop = training_flags(flags, model.recipe);
   const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
   check_writable(out);
   const std::string target = flags.text("target", "cpu");
@@ -48,8 +36,8 @@ int train_scenes(const std::vector<std::string>& args) {
   Parameters params(model.view);
   params.initialize(loop.seed);
   fmt::print("training {} on scenes of {} x {} (made on the fly; {} held out): {} epochs of {} "
-             "steps, batch {}, {} lr {} ({}){}\n",
-             model.name, size, size, split.held_out, loop.epochs, loop.steps_per_epoch, loop.batch,
+             "scenes, batch {}, {} lr {} ({}){}\n",
+             model.name, size, size, split.held_out, loop.epochs, split.epoch_scenes, loop.batch,
              optimizer_name(loop.hyper.optimizer), loop.hyper.learning_rate,
              flags.text("lr-schedule", model.recipe.lr_schedule),
              loop.minutes > 0 ? fmt::format(", at most {} minutes", loop.minutes) : "");

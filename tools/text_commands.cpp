@@ -18,19 +18,10 @@ std::string text_path(const Flags& flags) { return flags.text("text", fortunes_f
 }  // namespace
 
 int train_text(const std::vector<std::string>& args) {
-  const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
-                           "clip", "minutes", "seed", "out", "text", "target"}, 1);
+  const Flags flags(args, with_training_flags({"out", "text", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
-  const TrainingFlags common = training_flags(flags, recipe);
-  TextTrainConfig config;
-  config.epochs = common.epochs;
-  config.batch = common.batch;
-  config.hyper = common.hyper;
-  config.lr_schedule = common.lr_schedule;
-  config.seed = common.seed;
-  config.hyper.clip_norm = flags.non_negative_float("clip", recipe.clip_norm);
-  config.minutes = flags.non_negative_float("minutes", 0.0f);
+  const StepLoop config = training_flags(flags, recipe);
   const Optimizer optimizer = config.hyper.optimizer;
   const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
   check_writable(out);

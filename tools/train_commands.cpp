@@ -57,33 +57,35 @@ bool names_window_scanner(const std::vector<std::string>& args) {
   return m && m->view.loss_node < 0 && m->view.output_shape().is_image();
 }
 
-TrainingFlags training_flags(const Flags& flags, const Recipe& recipe) {
-  TrainingFlags t;
+StepLoop training_flags(const Flags& flags, const Recipe& recipe) {
+  StepLoop t;
   t.epochs = flags.positive_int("epochs", recipe.epochs);
   t.batch = flags.positive_int("batch", recipe.batch);
   const Optimizer optimizer = parse_optimizer(flags.text("optimizer", recipe.optimizer));
   t.hyper = defaults_for(optimizer, flags.positive_float("lr", recipe.learning_rate));
   t.hyper.weight_decay = flags.non_negative_float("weight-decay", recipe.weight_decay);
+  t.hyper.clip_norm = flags.non_negative_float("clip", recipe.clip_norm);
   t.lr_schedule = parse_lr_schedule(flags.text("lr-schedule", recipe.lr_schedule));
   t.seed = flags.seed("seed", 0);
+  t.minutes = flags.non_negative_float("minutes", 0.0f);
   return t;
+}
+
+std::vector<std::string> with_training_flags(std::vector<std::string> own) {
+  std::vector<std::string> all{"epochs", "batch",   "lr",      "optimizer", "lr-schedule",
+                               "weight-decay", "clip", "minutes", "seed"};
+  all.insert(all.end(), own.begin(), own.end());
+  return all;
 }
 
 int train(const std::vector<std::string>& args) {
   if (named_dataset(args) == "fortunes") return train_text(args);
   if (named_dataset(args) == "scenes") return train_scenes(args);
-  const Flags flags(args, {"epochs", "batch", "lr", "optimizer", "lr-schedule", "weight-decay",
-                           "augment", "seed", "out", "data", "target"}, 1);
+  const Flags flags(args, with_training_flags({"augment", "out", "data", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
-  const TrainingFlags common = training_flags(flags, recipe);
-  TrainConfig config;
-  config.epochs = common.epochs;
-  config.batch = common.batch;
-  config.hyper = common.hyper;
-  config.lr_schedule = common.lr_schedule;
-  config.seed = common.seed;
-  config.augment_shift = flags.non_negative_int("augment", recipe.augment_shift);
+  const StepLoop config = training_flags(flags, recipe);
+  const int augment_shift = flags.non_negative_int("augment", recipe.augment_shift);
   const Optimizer optimizer = config.hyper.optimizer;
   const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
   check_writable(out);  // before training, not after
@@ -100,8 +102,8 @@ int train(const std::vector<std::string>& args) {
              "augment ±{} px\n",
              model.name, recipe.dataset, train_set.count, held_out.count, config.epochs,
              config.batch, optimizer_name(optimizer), config.hyper.learning_rate,
-             flags.text("lr-schedule", recipe.lr_schedule), config.augment_shift);
-  const auto results = train_classifier(net, params, train_set, held_out, config, stdout);
+             flags.text("lr-schedule", recipe.lr_schedule), augment_shift);
+  const auto results = train_classifier(net, params, train_set, held_out, config, augment_shift, stdout);
   const double acc = results.back().held_out_accuracy;
   params.save(out, {{"model", std::string(model.name)},
                     {"epochs", std::to_string(config.epochs)},

@@ -117,14 +117,14 @@ TEST_CASE("ResNet-20 (CIFAR) learns shapes10 with SGD, momentum and batch norm",
   const auto [train, held_out] = kiln::split(all, 2000, 0);
   kiln::Parameters params(model.view);
   params.initialize(0);
-  kiln::TrainConfig config;
+  kiln::StepLoop config;
   config.epochs = 2;
   config.batch = model.recipe.batch;
   config.hyper = kiln::defaults_for(kiln::parse_optimizer(model.recipe.optimizer),
                                     model.recipe.learning_rate);
   config.hyper.weight_decay = model.recipe.weight_decay;
   config.lr_schedule = kiln::parse_lr_schedule(model.recipe.lr_schedule);
-  const auto results = kiln::train_classifier(net, params, train, held_out, config, stderr);
+  const auto results = kiln::train_classifier(net, params, train, held_out, config, 0, stderr);
   REQUIRE(results.size() == 2);
   INFO("epoch losses " << results[0].mean_loss << ", " << results[1].mean_loss
                        << "; held-out accuracy " << results[1].held_out_accuracy);
