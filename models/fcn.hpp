@@ -31,6 +31,19 @@ inline constexpr auto fcn_shapes = checked<model("fcn_shapes",
 
 static_assert(fcn_shapes.output_shape() == shape(4, 128, 128));
 
+// Every segmentation op in one small net, for the builds of every target (the tests
+// check the GPU builds against the CPU one): a U-Net skip around a pooled stage that a
+// 2x2 stride-2 transposed conv brings back, a residual skip around bilinear upsampling,
+// an overlapping transposed conv (kernel 4, stride 2, pad 1) and the per-pixel loss.
+inline constexpr auto segmentation_ops = checked<model("segmentation_ops",
+    input(3, 16, 12),
+    conv2d(8, 3, pad(1)), relu,
+    concat(identity, sequence(max_pool(2), conv2d(8, 3, pad(1)), relu,
+                              conv_transpose2d(8, 2, stride(2)), relu)),     // 16 x 16 x 12
+    residual(sequence(max_pool(2), conv2d(16, 1), upsample_bilinear(2))),  // 16 x 16 x 12
+    conv_transpose2d(4, 4, stride(2), pad(1)),                              // 4 x 32 x 24
+    pixel_softmax_cross_entropy)>;
+
 // Scenes made on the fly (scene i of seed 0 for i below 100,000; the held-out ones are
 // later indices of the same set), 10 epochs of 2,000, Adam with a cosine-decaying
 // learning rate: held-out mean IoU 0.949 after 301 s on the 2-core machine (2026-11-28).

@@ -37,9 +37,11 @@ inline void check_same_numbers(const Network& a, const Network& b) {
     INFO("batch " << n);
     const std::size_t sample = std::size_t(a.sample_size());
     std::vector<float> images(n * sample);
-    std::vector<int32_t> labels(n);
+    // One label per position of the logits (per sample, step or pixel).
+    const Shape logits = a.view().output_shape();
+    std::vector<int32_t> labels(n * label_shape(logits).elements());
     for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 104729) % 997) / 997.0f - 0.3f;
-    for (int k = 0; k < n; ++k) labels[k] = (k * 7) % int(outputs);
+    for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = int32_t(k * 7 % class_count(logits));
 
     std::vector<float> out_a(n * outputs, NAN), out_b(n * outputs, NAN);
     a.forward(params.data(), params.buffers(), images.data(), n, out_a.data());
