@@ -49,5 +49,7 @@ int predict_scenes(const std::vector<std::string>& args);
 // scores (an OverFeat-style scanner), and its predict: the windows that hold a shape.
 bool names_window_scanner(const std::vector<std::string>& args);
 int predict_windows(const std::vector<std::string>& args);
+// kiln scenes: procedural scenes as PNG files (to run predict on) with their true classes.
+int scenes_command(const std::vector<std::string>& args);
 
 }  // namespace kiln::cli

@@ -7,6 +7,7 @@
 //   kiln gradients MODEL --weights FILE --inputs FILE --out FILE [--seed S]
 //   kiln train char-lstm [--text FILE|FOLDER --minutes M --clip C ...]
 //   kiln sample char-lstm --weights FILE [--prime TEXT --length N --temperature T --seed S]
+//   kiln scenes --out DIR [--count N --size S --first I --seed S]
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
 #include "runtime/error.hpp"
@@ -36,6 +37,8 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
   gradients MODEL  --weights FILE --inputs X.safetensors --out G.safetensors  ('input', 'labels' ->
                    'loss', 'grad.<parameter>', 'grad.input'; training mode: batch statistics,
                    dropout drawn from --seed S, default 0)
+  scenes           procedural scenes of shapes as PNG files, with their true classes:
+                   --out DIR --count N --size S (default the held-out scenes: --first 100000)
   models           list the models built into this binary
 )";
 
@@ -45,14 +48,15 @@ int main(int argc, char** argv) {
   using namespace kiln::cli;
   const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
       {"train", train}, {"eval", eval}, {"predict", predict},
-      {"forward", forward}, {"gradients", gradients}, {"models", models}, {"sample", sample}};
+      {"forward", forward}, {"gradients", gradients}, {"models", models}, {"sample", sample},
+      {"scenes", scenes_command}};
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   auto it = commands.find(argv[1]);
   if (it == commands.end()) {
-    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, forward, gradients, models)\n", argv[1]);
+    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, scenes, forward, gradients, models)\n", argv[1]);
     return 2;
   }
   try {

@@ -95,6 +95,30 @@ int predict_scenes(const std::vector<std::string>& args) {
   return 0;
 }
 
+int scenes_command(const std::vector<std::string>& args) {
+  const Flags flags(args, {"count", "size", "first", "seed", "out"}, 0);
+  const SceneSplit split;
+  const int count = flags.positive_int("count", 4), size = flags.positive_int("size", 128);
+  // By default the held-out scenes: what the models were never trained on.
+  const int first = flags.non_negative_int("first", split.train_scenes);
+  const std::string dir = flags.required("out");
+  const scenes::SceneSet set = scenes::make_scenes(count, size, flags.seed("seed", split.seed), first);
+  for (int i = 0; i < count; ++i) {
+    const std::string stem = fmt::format("{}/scene_{}", dir, first + i);
+    check_writable(stem + ".png");
+    Image image{3, size, size, std::vector<float>(set.image(i), set.image(i) + set.image_size())};
+    save_png(stem + ".png", image);
+    const uint8_t* mask = set.semantic_mask(i);
+    save_png(stem + "_classes.png", overlay_classes(image, std::vector<uint8_t>(mask, mask + set.mask_size())));
+    std::string objects;
+    for (const scenes::SceneObject& o : set.objects[i])
+      objects += fmt::format("; {} in x {:g}..{:g}, y {:g}..{:g}", scenes::class_names[o.class_id],
+                             o.box.x0, o.box.x1, o.box.y0, o.box.y1);
+    fmt::print("{}.png (and {}_classes.png, the true classes){}\n", stem, stem, objects);
+  }
+  return 0;
+}
+
 int predict_windows(const std::vector<std::string>& args) {
   const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
   const RegisteredModel& model = model_argument(flags);

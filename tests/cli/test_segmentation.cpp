@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 
 namespace {
@@ -43,6 +44,26 @@ TEST_CASE("kiln train fcn-shapes, then eval and predict with its weights", "[cli
   INFO(evaluated.out);
   CHECK(std::abs(mean_iou(evaluated.out) - trained_iou) < 1e-4);
   CHECK(contains(evaluated.out, "triangle"));
+
+  // kiln scenes writes held-out scenes (scene 100,000 on) with their true classes.
+  const KilnRun made = expect_success({"scenes", "--count", "2", "--out", dir.path("")});
+  INFO(made.out);
+  CHECK(contains(made.out, "scene_100000.png"));
+  CHECK(contains(made.out, "scene_100001.png"));
+  for (const char* name : {"scene_100000.png", "scene_100000_classes.png", "scene_100001.png"}) {
+    const kiln::Image written = kiln::load_png(dir.path(name));
+    CHECK(written.width == 128);
+    CHECK(written.channels == 3);
+  }
+  // The PNG holds the scene to 8 bits: the generator's own pixels, rounded.
+  const kiln::scenes::SceneSet held = kiln::scenes::make_scenes(1, 128, 0, 100000);
+  const kiln::Image first = kiln::load_png(dir.path("scene_100000.png"));
+  REQUIRE(first.pixels.size() == held.images.size());
+  std::size_t off = 0;
+  for (std::size_t k = 0; k < first.pixels.size(); ++k) off += std::abs(first.pixels[k] - held.images[k]) > 0.5f / 255 + 1e-6f;
+  CHECK(off == 0);
+  expect_failure(dir, {"scenes", "--size", "16", "--out", dir.path("")}, {"16", "32"});
+  expect_failure(dir, {"scenes", "--out", dir.path("missing/place")}, {"missing"});
 
   save_scene(scene, 3);
   const KilnRun predicted = expect_success({"predict", "fcn-shapes", "--weights", weights, scene, "--out", overlay});
