@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Scene FCN training step (models/fcn.hpp, fcn_shapes): kiln against PyTorch in one run.
+
+    /usr/bin/python3 bench/fcn_train_step.py [--kiln build/bin/bench_fcn_train_step] [--steps 10] [--rounds 3]
+
+Model: the U-Net-shaped FCN of tests/fixtures/fcn_shapes_torch.py, images 3 x 128 x 128,
+per-pixel cross-entropy over 4 classes (labels [N, 128, 128]), Adam, batch 16. A step is
+zero_grad, forward, loss, backward, update. PyTorch runs eager with
+torch.set_num_threads(2), with NCHW tensors and with channels_last (oneDNN's preferred
+layout for convs), each in its own python process; the faster is "the peer". 2 warm-up
+steps, then the median of --steps timed ones. Rounds alternate kiln and the peers; each
+side is reported at its best round, and the ratio PyTorch / kiln (> 1: kiln faster) is
+taken between the bests.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+BATCH = 16
+LAYOUTS = ("nchw", "channels_last")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from fcn_inference import GFLOP_PER_IMAGE  # noqa: E402
+
+# Forward, input gradients and weight gradients: about 3 forward passes.
+GFLOP_PER_STEP = 3 * GFLOP_PER_IMAGE * BATCH
+
+
+def torch_worker(layout, steps):
+    """Runs inside a fresh python: prints the median ms per step."""
+    import torch
+    import torch.nn.functional as F
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures"))
+    import fcn_shapes_torch
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    model = fcn_shapes_torch.FcnShapes()
+    x = torch.rand(BATCH, 3, 128, 128)
+    y = torch.randint(0, 4, (BATCH, 128, 128))
+    if layout == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    times = []
+    for k in range(2 + steps):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        if k >= 2:
+            times.append((time.perf_counter() - start) * 1e3)
+    times.sort()
+    print(f"{times[len(times) // 2]:.4f}")
+
+
+def run_ms(command):
+    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1])
+
+
+def line(name, times):
+    best = min(times)
+    return (f"  {name:26s} {best:9.2f} ms/step  ({GFLOP_PER_STEP / best * 1e3:6.1f} GFLOP/s)   "
+            f"rounds: {', '.join(f'{t:.2f}' for t in times)}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kiln", default=os.path.join(HERE, "..", "build", "bin", "bench_fcn_train_step"))
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--torch-worker", choices=LAYOUTS, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.torch_worker:
+        return torch_worker(a.torch_worker, a.steps)
+    if not os.access(a.kiln, os.X_OK):
+        print(f"kiln: binary missing: {os.path.normpath(a.kiln)} "
+              "(cmake --build build --target bench_fcn_train_step)")
+        return 1
+    kiln, peers = [], {layout: [] for layout in LAYOUTS}
+    for _ in range(a.rounds):
+        kiln.append(run_ms([a.kiln, "--batch", str(BATCH), "--steps", str(a.steps)]))
+        for layout in LAYOUTS:
+            peers[layout].append(run_ms([sys.executable, os.path.abspath(__file__), "--torch-worker", layout,
+                                         "--steps", str(a.steps)]))
+    print(f"FCN train_step (fcn_shapes, batch {BATCH}, 3 x 128 x 128, per-pixel cross-entropy, Adam), "
+          f"2 threads; about {GFLOP_PER_STEP:.1f} GFLOP per step; median of {a.steps} steps per round")
+    for layout in LAYOUTS:
+        print(line(f"PyTorch, {layout}", peers[layout]))
+    print(line("kiln", kiln))
+    peer = min(peers, key=lambda layout: min(peers[layout]))
+    print(f"  ratio (PyTorch {peer} / kiln): {min(peers[peer]) / min(kiln):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
