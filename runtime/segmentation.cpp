@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace kiln {
 
@@ -64,6 +63,14 @@ metrics::ConfusionMatrix evaluate_segmentation(const Network& net, const Paramet
   return matrix;
 }
 
+std::string iou_summary(const metrics::ConfusionMatrix& m) {
+  const std::vector<double> iou = m.iou();
+  std::string line = fmt::format("mean IoU {:.4f} (", m.mean_iou());
+  for (int k = 0; k < m.classes(); ++k)
+    line += fmt::format("{}{} {:.4f}", k ? ", " : "", segmentation_class_name(k), iou[k]);
+  return line + fmt::format("), pixel accuracy {:.2f} %", 100 * m.pixel_accuracy());
+}
+
 std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters& params,
                                                   const SceneSplit& split, const StepLoop& loop,
                                                   std::FILE* log) {
@@ -82,10 +89,7 @@ std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters
   auto done = [&](const EpochStats& stats) {
     const metrics::ConfusionMatrix m = evaluate_segmentation(net, params, held_out);
     results.push_back({stats, m.mean_iou(), m.iou()});
-    std::string per_class;
-    for (int k = 0; k < classes; ++k)
-      per_class += fmt::format("{}{} {:.3f}", k ? ", " : "", segmentation_class_name(k), m.iou()[k]);
-    return fmt::format("held-out mean IoU {:.4f} ({})", m.mean_iou(), per_class);
+    return "held-out " + iou_summary(m);
   };
   const EpochPlan plan{.steps = std::max(1, split.epoch_scenes / loop.batch)};
   run_steps(net, params, loop, plan, fill, done, log);

@@ -11,6 +11,7 @@
 #include "runtime/step_loop.hpp"
 
 #include <cstdio>
+#include <string>
 #include <vector>
 
 namespace kiln {
@@ -38,6 +39,9 @@ std::vector<uint8_t> predict_classes(const Network& net, const Parameters& param
 // The confusion matrix of the model's per-pixel classes against the scenes' semantic masks.
 metrics::ConfusionMatrix evaluate_segmentation(const Network& net, const Parameters& params,
                                                const scenes::SceneSet& set, int batch = 16);
+
+// "mean IoU 0.9493 (background 0.9960, circle ..., ...), pixel accuracy 99.12 %".
+std::string iou_summary(const metrics::ConfusionMatrix& m);
 
 struct SegmentationEpoch {
   EpochStats stats;

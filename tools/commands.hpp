@@ -4,8 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/network.hpp"
-#include "runtime/schedule.hpp"
+#include "runtime/image.hpp"
 #include "runtime/step_loop.hpp"
 
 namespace kiln {
@@ -36,6 +35,11 @@ int sample(const std::vector<std::string>& args);
 StepLoop training_flags(const Flags& flags, const Recipe& recipe);
 // A train command's known flags: those training_flags reads, then its own.
 std::vector<std::string> with_training_flags(std::vector<std::string> own);
+
+// kiln predict's image: the second positional argument (kiln::Error unless there is
+// exactly one image), read and checked against the model's input shape.
+std::string image_argument(const Flags& flags);
+Image model_image(const RegisteredModel& model, const std::string& path);
 
 // The recipe's data set of the model the arguments name ("" when they name none):
 // train, eval and predict hand text and scene models to their own commands.

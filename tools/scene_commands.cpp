@@ -13,15 +13,6 @@
 
 namespace kiln::cli {
 
-namespace {
-std::string iou_line(const metrics::ConfusionMatrix& m) {
-  std::string line = fmt::format("mean IoU {:.4f} (", m.mean_iou());
-  for (int k = 0; k < m.classes(); ++k)
-    line += fmt::format("{}{} {:.4f}", k ? ", " : "", segmentation_class_name(k), m.iou()[k]);
-  return line + fmt::format("), pixel accuracy {:.2f} %", 100 * m.pixel_accuracy());
-}
-}  // namespace
-
 int train_scenes(const std::vector<std::string>& args) {
   const Flags flags(args, with_training_flags({"out", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
@@ -62,25 +53,19 @@ int eval_scenes(const std::vector<std::string>& args) {
   const scenes::SceneSet held_out = held_out_scenes(model.view, split);
   const metrics::ConfusionMatrix m =
       evaluate_segmentation(net, params, held_out, flags.positive_int("batch", 16));
-  fmt::print("held-out {} on {} scenes\n", iou_line(m), held_out.count);
+  fmt::print("held-out {} on {} scenes\n", iou_summary(m), held_out.count);
   return 0;
 }
 
 int predict_scenes(const std::vector<std::string>& args) {
   const Flags flags(args, {"weights", "target", "out"}, 2);
   const RegisteredModel& model = model_argument(flags);
-  if (flags.positional().size() != 2)
-    fail("give one image: kiln predict MODEL --weights W IMAGE.png [--out ANNOTATED.png]");
-  const std::string path = flags.positional()[1];
+  const std::string path = image_argument(flags);
   const std::string out = flags.text("out", "");
   if (!out.empty()) check_writable(out);
   Parameters params(model.view);
   params.load(flags.required("weights"));
-  const Image image = load_png(path);
-  const int size = segmentation_size(model.view);
-  if (image.channels != 3 || image.height != size || image.width != size)
-    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} RGB", path, image.width,
-         image.height, image.channels, model.name, size, size);
+  const Image image = model_image(model, path);
   const Network net(model, flags.text("target", "cpu"));
   const std::vector<uint8_t> classes = predict_classes(net, params, image.pixels.data(), 1);
   std::vector<long> pixels(1 + scenes::class_count, 0);
@@ -122,18 +107,13 @@ int scenes_command(const std::vector<std::string>& args) {
 int predict_windows(const std::vector<std::string>& args) {
   const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
   const RegisteredModel& model = model_argument(flags);
-  if (flags.positional().size() != 2)
-    fail("give one image: kiln predict MODEL --weights W IMAGE.png [--out ANNOTATED.png]");
-  const std::string path = flags.positional()[1], out = flags.text("out", "");
+  const std::string path = image_argument(flags), out = flags.text("out", "");
   const float threshold = flags.positive_float("threshold", 0.5f);
   if (!out.empty()) check_writable(out);
   Parameters params(model.view);
   params.load(flags.required("weights"));
-  const Image image = load_png(path);
+  const Image image = model_image(model, path);
   const Shape in = model.view.input_shape(), map = model.view.output_shape();
-  if (image.channels != in.channels() || image.height != in.height() || image.width != in.width())
-    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} with {}", path, image.width,
-         image.height, image.channels, model.name, in.width(), in.height(), in.channels());
   // Output cell (i, j) scores the window at (stride j, stride i) of the size the
   // classifier was trained on: the strides of the layers multiplied.
   int stride = 1;

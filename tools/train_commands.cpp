@@ -47,6 +47,22 @@ std::pair<ImageSet, ImageSet> classifier_data(const RegisteredModel& model, cons
 }
 }  // namespace
 
+std::string image_argument(const Flags& flags) {
+  if (flags.positional().size() != 2)
+    fail("give one image: kiln predict MODEL --weights W IMAGE.png [--out ANNOTATED.png]");
+  return flags.positional()[1];
+}
+
+Image model_image(const RegisteredModel& model, const std::string& path) {
+  const Image image = load_png(path);
+  const Shape in = model.view.input_shape();
+  if (!in.is_image() || image.channels != in.channels() || image.height != in.height() ||
+      image.width != in.width())
+    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} with {}", path, image.width,
+         image.height, image.channels, model.name, in.width(), in.height(), in.channels());
+  return image;
+}
+
 std::string_view named_dataset(const std::vector<std::string>& args) {
   const RegisteredModel* m = named_model(args);
   return m ? m->recipe.dataset : std::string_view();
@@ -132,16 +148,10 @@ int predict(const std::vector<std::string>& args) {
   if (names_window_scanner(args)) return predict_windows(args);
   const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);
-  if (flags.positional().size() != 2) fail("give one image: kiln predict MODEL --weights W IMAGE.png");
-  const std::string path = flags.positional()[1];
+  const std::string path = image_argument(flags);
   Parameters params(model.view);
   params.load(flags.required("weights"));
-  const Image image = load_png(path);
-  const Shape in = model.view.input_shape();
-  if (!in.is_image() || image.channels != in.channels() || image.height != in.height() ||
-      image.width != in.width())
-    fail("{}: image is {} x {} with {} channel(s); {} expects {} x {} with {}", path, image.width,
-         image.height, image.channels, model.name, in.width(), in.height(), in.channels());
+  const Image image = model_image(model, path);
   const Network net(model, flags.text("target", "cpu"));
   std::vector<float> probabilities(net.output_size());
   net.forward(params.data(), params.buffers(), image.pixels.data(), 1, probabilities.data());
