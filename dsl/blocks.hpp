@@ -109,7 +109,6 @@ constexpr Block<count_nodes<Parts...>> sequential(Label prefix, const Parts&... 
   return b;
 }
 
-
 // residual(body, shortcut): body(x) + shortcut(x). The shortcut is `identity` or a
 // projection (e.g. sequence(conv2d(256, 1, stride(2)), ...)).
 template <class Body>

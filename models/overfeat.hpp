@@ -32,8 +32,9 @@ inline constexpr auto overfeat_scan = checked<model("overfeat_scan",
 
 static_assert(overfeat_shapes.output_shape() == shape(4));
 static_assert(overfeat_scan.output_shape() == shape(4, 13, 13));
-// Window (i, j) of the scan covers pixels 8 j .. 8 j + 31 across and 8 i .. 8 i + 31 down.
-inline constexpr int overfeat_window = 32, overfeat_stride = 8;
+// Window (i, j) of the scan covers pixels 8 j .. 8 j + 31 across and 8 i .. 8 i + 31 down
+// (kiln predict derives both from the model: the layers' strides multiplied, and the
+// input less the scan's extent).
 
 inline constexpr Recipe overfeat_recipe{.dataset = "shape_windows", .epochs = 6, .batch = 64,
                                         .learning_rate = 2e-3f, .optimizer = "adam",

@@ -50,7 +50,7 @@ void channels_major(Func f, Shape s, const Policy& p) {
   }
 }
 
-// A conv's weight count: KH x KW x C/G x O.
+// A conv's (or transposed conv's) weight count: KH x KW x C/G x O.
 long long conv_weights(const Node& node, Shape in_s) {
   return (long long)node.kernel_w * node.kernel_h * (in_s.channels() / node.groups) * node.units;
 }
@@ -300,7 +300,7 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
     case Op::conv_transpose2d:
       if (pass == 0) {
         // As conv2d's, with the input's rows (zero outside) copied per row of outputs.
-        const long long weights = (long long)node.kernel_w * node.kernel_h * in_s.channels() * node.units;
+        const long long weights = conv_weights(node, in_s);
         conv_sum(host, f["out_acc"], f["padded"], node.shape, in_s, weights, false, p);
         if (!has("d_in0")) break;
         // w(kx, ky, co, ci): dim 3 holds the input channels.

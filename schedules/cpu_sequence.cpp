@@ -134,7 +134,6 @@ void vector_sum(Func f, const Policy& p) {
   reduction_outside(f.update(), {v}, {}).vectorize(v, p.lanes, TailStrategy::GuardWithIf);
 }
 
-
 // A weight copied with its two dims swapped (for a product to vectorize over what was
 // the outer dim): in square tiles of a vector, read along the source's rows.
 void transposed_copy(Func f, const Policy& p) {

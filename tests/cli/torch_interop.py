@@ -2,19 +2,21 @@
 
     /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
 
-The models: LeNet-5 (tests/fixtures/lenet5_torch.py) and dilated_grouped_maxout
-(tests/fixtures/dilated_grouped_maxout_torch.py: dilated, grouped, depthwise and bias-free
-convs, maxout over channels and features) and char_lstm (tests/fixtures/char_lstm_torch.py:
-embedding, nn.LSTM, a linear layer at every step, token ids in) and fcn_shapes
-(tests/fixtures/fcn_shapes_torch.py: nn.ConvTranspose2d, concatenated skips, per-pixel
-cross-entropy). For each model, seed and batch size (a fixture may name its own BATCHES), the
-fixture writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln forward` and `kiln gradients`
-run on the same files, and every element is compared. The error of a tensor is
-max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln computes in float32,
-about 1e-6 here), or the fixture's own TOLERANCE where it says why. Prints OK / NOT OK
-per tensor; exits 1 if any is NOT OK, or if this
-python cannot import torch (CI installs python3-torch: a missing torch is a failure,
-not a skip).
+The models, each with its PyTorch twin in tests/fixtures/:
+  lenet5                  lenet5_torch.py
+  dilated_grouped_maxout  dilated_grouped_maxout_torch.py: dilated, grouped, depthwise and
+                          bias-free convs, maxout over channels and features
+  char_lstm               char_lstm_torch.py: embedding, nn.LSTM, a linear layer at every
+                          step, token ids in
+  fcn_shapes              fcn_shapes_torch.py: nn.ConvTranspose2d, concatenated skips,
+                          per-pixel cross-entropy
+For each model, seed and batch size (a fixture may name its own BATCHES), the fixture
+writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln
+forward` and `kiln gradients` run on the same files, and every element is compared. The
+error of a tensor is max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln
+computes in float32, about 1e-6 here), or the fixture's own TOLERANCE where it says why.
+Prints OK / NOT OK per tensor; exits 1 if any is NOT OK, or if this python cannot import
+torch (CI installs python3-torch: a missing torch is a failure, not a skip).
 """
 import os
 import subprocess
