@@ -3,9 +3,7 @@
 //   bench_fcn_inference [--batch 1] [--calls 20] [--rounds 1]
 // prints one line per round: "kiln_ms_per_batch <median>". Run by fcn_inference.py, which
 // times PyTorch in the same run and prints the ratio.
-#include "bench/measure.hpp"
-#include "runtime/network.hpp"
-#include "runtime/parameters.hpp"
+#include "bench/train_step_timing.hpp"
 
 #include <fmt/format.h>
 
@@ -19,8 +17,8 @@ int main(int argc, char** argv) {
   const kiln::Network net(model, "cpu");
   kiln::Parameters params(model.view);
   params.initialize(1);
-  std::vector<float> images(std::size_t(batch) * net.sample_size()), logits(std::size_t(batch) * net.output_size());
-  for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 2654435761u) % 1000) / 1000.0f;
+  const std::vector<float> images = kiln::bench::pattern_values(std::size_t(batch) * net.sample_size());
+  std::vector<float> logits(std::size_t(batch) * net.output_size());
   for (int r = 0; r < rounds; ++r) {
     const double ms = kiln::bench::median_ms(3, calls, [&](int) {
       net.forward(params.data(), params.buffers(), images.data(), batch, logits.data());

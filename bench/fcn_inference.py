@@ -10,15 +10,14 @@ torch.set_num_threads(2), with NCHW tensors, channels_last (oneDNN's preferred l
 for convs) and as a frozen TorchScript module optimized for inference, each in its own
 python process, and the frozen module once per image of the batch; the fastest is "the
 peer". 3 warm-up calls, then the median of --calls timed ones. Rounds alternate kiln and the
-peers; each side is reported at its best round (on a shared machine a round is only
-ever slowed down), and the ratio PyTorch / kiln (> 1: kiln faster) is taken between
-the bests.
+peers (bench/same_run.py): each side at its best round, and the ratio between the bests.
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
+
+from same_run import compare
 
 BATCHES = (1, 16)
 # "frozen": TorchScript (traced) frozen and optimized for inference (convs and relus
@@ -63,25 +62,6 @@ def torch_worker(layout, batch, calls):
     print(f"{times[len(times) // 2]:.4f}")
 
 
-def torch_ms(layout, batch, calls):
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-worker", layout,
-                          "--batch", str(batch), "--calls", str(calls)],
-                         check=True, capture_output=True, text=True).stdout
-    return float(out.split()[-1])
-
-
-def kiln_ms(binary, batch, calls):
-    out = subprocess.run([binary, "--batch", str(batch), "--calls", str(calls)], check=True,
-                         capture_output=True, text=True).stdout
-    return float(out.split()[-1])
-
-
-def line(name, batch, times):
-    best = min(times)
-    return (f"  {name:34s} {best:9.3f} ms  ({GFLOP_PER_IMAGE * batch / best * 1e3:6.1f} GFLOP/s)   "
-            f"rounds: {', '.join(f'{t:.3f}' for t in times)}")
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kiln", default=os.path.join(HERE, "..", "build", "bin", "bench_fcn_inference"))
@@ -99,17 +79,12 @@ def main():
     print(f"FCN inference (fcn_shapes, 3 x 128 x 128 -> 4 x 128 x 128), 2 threads; "
           f"{GFLOP_PER_IMAGE:.3f} GFLOP per image; median of {a.calls} calls per round")
     for batch in BATCHES:
-        kiln, peers = [], {layout: [] for layout in LAYOUTS}
-        for _ in range(a.rounds):
-            kiln.append(kiln_ms(a.kiln, batch, a.calls))
-            for layout in LAYOUTS:
-                peers[layout].append(torch_ms(layout, batch, a.calls))
         print(f"batch {batch}:")
-        for layout in LAYOUTS:
-            print(line(f"PyTorch, {layout}", batch, peers[layout]))
-        print(line("kiln", batch, kiln))
-        peer = min(peers, key=lambda layout: min(peers[layout]))
-        print(f"  ratio (PyTorch {peer} / kiln): {min(peers[peer]) / min(kiln):.2f}x")
+        sizes = ["--batch", str(batch), "--calls", str(a.calls)]
+        compare([a.kiln, *sizes],
+                {layout: [sys.executable, os.path.abspath(__file__), "--torch-worker", layout, *sizes]
+                 for layout in LAYOUTS},
+                a.rounds, GFLOP_PER_IMAGE * batch)
     return 0
 
 

@@ -3,13 +3,7 @@
 //   bench_fcn_train_step [--batch 16] [--steps 10] [--rounds 1]
 // prints one line per round: "kiln_ms_per_step <median>". Run by fcn_train_step.py,
 // which times PyTorch in the same run and prints the ratio.
-#include "bench/measure.hpp"
-#include "runtime/network.hpp"
-#include "runtime/parameters.hpp"
-
-#include <fmt/format.h>
-
-#include <vector>
+#include "bench/train_step_timing.hpp"
 
 int main(int argc, char** argv) {
   const int batch = kiln::bench::int_flag(argc, argv, "--batch", 16);
@@ -20,17 +14,10 @@ int main(int argc, char** argv) {
   kiln::Parameters params(model.view);
   params.initialize(1);
   const kiln::Shape out = model.view.output_shape();
-  std::vector<float> m(params.size()), v(params.size()), images(std::size_t(batch) * net.sample_size());
+  const std::vector<float> images = kiln::bench::pattern_values(std::size_t(batch) * net.sample_size());
   std::vector<int32_t> labels(std::size_t(batch) * out.height() * out.width());
-  for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 2654435761u) % 1000) / 1000.0f;
   for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = int32_t((k * 40503u + 7) % out.channels());
   const kiln::HyperParameters h = kiln::defaults_for(kiln::Optimizer::adam, 1e-4f);
-  for (int r = 0; r < rounds; ++r) {
-    const double ms = kiln::bench::median_ms(2, steps, [&](int) {
-      net.train_step(params.data(), m.data(), v.data(), params.buffers(), images.data(), labels.data(),
-                     batch, 0, h);
-    });
-    fmt::print("kiln_ms_per_step {:.4f}\n", ms);
-  }
+  kiln::bench::print_train_step_ms(net, params, images.data(), labels.data(), batch, h, 2, steps, rounds);
   return 0;
 }

@@ -8,13 +8,11 @@ per-pixel cross-entropy over 4 classes (labels [N, 128, 128]), Adam, batch 16. A
 zero_grad, forward, loss, backward, update. PyTorch runs eager with
 torch.set_num_threads(2), with NCHW tensors and with channels_last (oneDNN's preferred
 layout for convs), each in its own python process; the faster is "the peer". 2 warm-up
-steps, then the median of --steps timed ones. Rounds alternate kiln and the peers; each
-side is reported at its best round, and the ratio PyTorch / kiln (> 1: kiln faster) is
-taken between the bests.
+steps, then the median of --steps timed ones. Rounds alternate kiln and the peers
+(bench/same_run.py): each side at its best round, and the ratio between the bests.
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -23,6 +21,7 @@ LAYOUTS = ("nchw", "channels_last")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fcn_inference import GFLOP_PER_IMAGE  # noqa: E402
+from same_run import compare  # noqa: E402
 
 # Forward, input gradients and weight gradients: about 3 forward passes.
 GFLOP_PER_STEP = 3 * GFLOP_PER_IMAGE * BATCH
@@ -55,16 +54,6 @@ def torch_worker(layout, steps):
     print(f"{times[len(times) // 2]:.4f}")
 
 
-def run_ms(command):
-    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1])
-
-
-def line(name, times):
-    best = min(times)
-    return (f"  {name:26s} {best:9.2f} ms/step  ({GFLOP_PER_STEP / best * 1e3:6.1f} GFLOP/s)   "
-            f"rounds: {', '.join(f'{t:.2f}' for t in times)}")
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kiln", default=os.path.join(HERE, "..", "build", "bin", "bench_fcn_train_step"))
@@ -78,19 +67,12 @@ def main():
         print(f"kiln: binary missing: {os.path.normpath(a.kiln)} "
               "(cmake --build build --target bench_fcn_train_step)")
         return 1
-    kiln, peers = [], {layout: [] for layout in LAYOUTS}
-    for _ in range(a.rounds):
-        kiln.append(run_ms([a.kiln, "--batch", str(BATCH), "--steps", str(a.steps)]))
-        for layout in LAYOUTS:
-            peers[layout].append(run_ms([sys.executable, os.path.abspath(__file__), "--torch-worker", layout,
-                                         "--steps", str(a.steps)]))
     print(f"FCN train_step (fcn_shapes, batch {BATCH}, 3 x 128 x 128, per-pixel cross-entropy, Adam), "
           f"2 threads; about {GFLOP_PER_STEP:.1f} GFLOP per step; median of {a.steps} steps per round")
-    for layout in LAYOUTS:
-        print(line(f"PyTorch, {layout}", peers[layout]))
-    print(line("kiln", kiln))
-    peer = min(peers, key=lambda layout: min(peers[layout]))
-    print(f"  ratio (PyTorch {peer} / kiln): {min(peers[peer]) / min(kiln):.2f}x")
+    compare([a.kiln, "--batch", str(BATCH), "--steps", str(a.steps)],
+            {layout: [sys.executable, os.path.abspath(__file__), "--torch-worker", layout, "--steps", str(a.steps)]
+             for layout in LAYOUTS},
+            a.rounds, GFLOP_PER_STEP, "ms/step")
     return 0
 
 

@@ -4,13 +4,7 @@
 //   bench_lstm_lm_step [--batch 32] [--steps 30] [--rounds 1]
 // prints one line per round: "kiln_ms_per_step <median>". Run by lstm_lm_step.py, which
 // times PyTorch in the same run and prints the ratio.
-#include "bench/measure.hpp"
-#include "runtime/network.hpp"
-#include "runtime/parameters.hpp"
-
-#include <fmt/format.h>
-
-#include <vector>
+#include "bench/train_step_timing.hpp"
 
 int main(int argc, char** argv) {
   const int batch = kiln::bench::int_flag(argc, argv, "--batch", 32);
@@ -21,7 +15,7 @@ int main(int argc, char** argv) {
   kiln::Parameters params(model.view);
   params.initialize(1);
   const int T = model.view.input_shape()[0], V = model.view.nodes[0].vocabulary;
-  std::vector<float> m(params.size()), v(params.size()), tokens(std::size_t(batch) * T);
+  std::vector<float> tokens(std::size_t(batch) * T);
   std::vector<int32_t> labels(tokens.size());
   for (std::size_t k = 0; k < tokens.size(); ++k) {
     tokens[k] = float((k * 2654435761u) % V);
@@ -29,12 +23,6 @@ int main(int argc, char** argv) {
   }
   kiln::HyperParameters h = kiln::defaults_for(kiln::Optimizer::adam, 2e-3f);
   h.clip_norm = 5.0f;
-  for (int r = 0; r < rounds; ++r) {
-    const double ms = kiln::bench::median_ms(10, steps, [&](int) {
-      net.train_step(params.data(), m.data(), v.data(), params.buffers(), tokens.data(), labels.data(),
-                     batch, 0, h);
-    });
-    fmt::print("kiln_ms_per_step {:.4f}\n", ms);
-  }
+  kiln::bench::print_train_step_ms(net, params, tokens.data(), labels.data(), batch, h, 10, steps, rounds);
   return 0;
 }

@@ -6,7 +6,7 @@
 // the device. conv3x3: the one-conv model conv3x3_gpu (64 -> 64 channels, 3x3, pad 1,
 // 56 x 56), forward. The device is synchronized once per round (a copy of the loss or
 // output to the host), so the calls' launches overlap as PyTorch's do.
-#include "bench/measure.hpp"
+#include "bench/train_step_timing.hpp"
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
 
@@ -67,8 +67,8 @@ int main(int argc, char** argv) try {
   Buffer<float> input(in_dims), output(out_dims), loss = Buffer<float>::make_scalar();
   Buffer<int32_t> labels(batch);
   for (int k = 0; k < batch; ++k) labels(k) = k % 10;
-  float* x = input.data();
-  for (std::size_t k = 0; k < input.number_of_elements(); ++k) x[k] = float((k * 2654435761u) % 1000) / 1000.0f;
+  const std::vector<float> x = kiln::bench::pattern_values(input.number_of_elements());
+  std::copy(x.begin(), x.end(), input.data());
   for (auto* buf : {&p, &m, &v, &b, &input}) buf->set_host_dirty();
   labels.set_host_dirty();
 
