@@ -40,6 +40,7 @@ enum class Problem : unsigned char {
   upsampling_expects_an_image,
   padding_swallows_the_output,
   pixel_loss_expects_image_logits,
+  loss_channels_not_a_multiple_of_its_kinds,
 };
 
 struct ShapeError {
@@ -217,6 +218,14 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
           return fail(Problem::loss_classes_differ_from_vocabulary, i, n, in, shape(nodes[0].vocabulary));
         n.shape = shape(1);
         break;
+      case Op::target_loss: {  // images or flat outputs, the kinds repeating over channels
+        const int channels = in[0];
+        if ((!in.is_image() && !in.is_flat()) || n.kind_count < 1 || channels % n.kind_count != 0 ||
+            !(n.alpha > 0))
+          return fail(Problem::loss_channels_not_a_multiple_of_its_kinds, i, n, in, shape(n.kind_count));
+        n.shape = shape(1);
+        break;
+      }
       case Op::input:
         break;
     }
@@ -256,6 +265,8 @@ template <int Layer, Label Name, Shape Got>
 struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a flat (F) input or a (T, F) sequence; insert flatten before it"); };
 template <int Layer, Label Name, Shape Got>
 struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes), or flatten (K, 1, 1) logits; per-pixel (K, H, W) logits take pixel_softmax_cross_entropy"); };
+template <int Layer, Label Name, Shape Got, Shape Kinds>
+struct target_loss_channels_not_a_multiple_of_its_kinds { static_assert(Layer < 0, "target_loss(kinds): expects an image (C, H, W) or flat (F) input whose channels (features) are a multiple of the number of kinds, and a positive smooth_l1 beta; change the head's channels or the kinds"); };
 template <int Layer, Label Name, Shape Got>
 struct nothing_may_follow_a_loss { static_assert(Layer < 0, "kiln::model: a loss must be the last layer of its branch"); };
 template <int Layer, Label Name, Shape Got, Shape Other>
@@ -316,6 +327,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::upsampling_expects_an_image) (void)upsampling_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::loss_channels_not_a_multiple_of_its_kinds) (void)target_loss_channels_not_a_multiple_of_its_kinds<L, E.name, E.got, E.other>{};
   return E.problem == Problem::none;
 }
 

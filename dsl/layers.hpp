@@ -43,6 +43,9 @@ enum class Op : unsigned char {
   lstm,  // gates i, f, g, o; c' = f c + i g; h' = o tanh(c')
   gru,   // gates r, z, n; h' = (1 - z) n + z h
   softmax_cross_entropy,
+  // Elementwise losses against float targets given with the batch (detectors' heads):
+  // each channel has its LossKind, and every element its target value and weight.
+  target_loss,
 };
 
 constexpr std::string_view op_name(Op op) {
@@ -74,6 +77,7 @@ constexpr std::string_view op_name(Op op) {
     case Op::lstm: return "lstm";
     case Op::gru: return "gru";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
+    case Op::target_loss: return "target_loss";
   }
   return "?";
 }
@@ -90,7 +94,7 @@ constexpr std::string_view default_stem(Op op) {
   }
 }
 
-constexpr bool is_loss(Op op) { return op == Op::softmax_cross_entropy; }
+constexpr bool is_loss(Op op) { return op == Op::softmax_cross_entropy || op == Op::target_loss; }
 constexpr bool is_recurrent(Op op) { return op == Op::rnn || op == Op::lstm || op == Op::gru; }
 // A recurrent cell's gate blocks of H rows in its weights: PyTorch's 1, 4 (i, f, g, o)
 // and 3 (r, z, n).
@@ -105,6 +109,14 @@ enum class Init : unsigned char {
   normal,    // standard normal (nn.Embedding)
   uniform_hidden,  // U(-1/sqrt(H), 1/sqrt(H)), H the hidden size: every tensor of nn.RNN/LSTM/GRU
 };
+
+// target_loss: how one channel's outputs x are compared with their targets t.
+enum class LossKind : unsigned char {
+  squared,    // (x - t)^2, as nn.MSELoss
+  smooth_l1,  // |x - t| < b ? (x - t)^2 / (2 b) : |x - t| - b / 2, as nn.SmoothL1Loss(beta=b)
+  logistic,   // binary cross-entropy of sigmoid(x) with t in [0, 1], as nn.BCEWithLogitsLoss
+};
+inline constexpr int max_loss_kinds = 16;
 
 inline constexpr int no_input = -1;
 // Inside a block (blocks.hpp): "the value that enters the block".
@@ -126,6 +138,10 @@ struct Node {
   bool last_step = false;
   // softmax_cross_entropy: over the classes of every pixel of (K, H, W) logits.
   bool per_pixel = false;
+  // target_loss: channel c (feature c of flat outputs) is compared by
+  // loss_kinds[c % kind_count]; smooth_l1's b is alpha.
+  std::array<LossKind, max_loss_kinds> loss_kinds{};
+  int kind_count = 0;
   int kernel_h = 0, kernel_w = 0;
   // upsample_bilinear: the scale factor.
   int stride_h = 1, stride_w = 1;
@@ -297,6 +313,30 @@ inline constexpr Node tanh{.op = Op::tanh};
 // (K, 1, 1) logits is still a compile error.
 inline constexpr Node softmax_cross_entropy{.op = Op::softmax_cross_entropy};
 inline constexpr Node pixel_softmax_cross_entropy{.op = Op::softmax_cross_entropy, .per_pixel = true};
+
+// target_loss(kinds): the weighted sum, over every element of its input (an image
+// (C, H, W) or flat (F)), of the element's loss against a float target, divided by the
+// batch size N:
+//   loss = (1/N) sum_n sum_e weight(e, n) loss_kind(c(e))(x(e, n), target(e, n))
+// with c(e) the element's channel (feature, for flat inputs) and the kinds repeating
+// every `kinds` channels, so that one pattern covers each anchor of a detector's head:
+//   target_loss({logistic, logistic, squared, squared, logistic, logistic})
+// Targets and weights come with the batch, as float [N, 2, shape] (target_shape): the
+// targets, then the weights. smooth_l1_beta is smooth_l1's b.
+template <std::size_t K>
+constexpr Node target_loss(const LossKind (&kinds)[K], float smooth_l1_beta = 1.0f) {
+  static_assert(K >= 1 && K <= max_loss_kinds, "target_loss: give 1 to 16 loss kinds");
+  Node n{.op = Op::target_loss, .alpha = smooth_l1_beta};
+  for (std::size_t k = 0; k < K; ++k) n.loss_kinds[k] = kinds[k];
+  n.kind_count = int(K);
+  return n;
+}
+// The per-sample shape of target_loss's targets for outputs of shape s: (2, s...).
+constexpr Shape target_shape(Shape s) {
+  Shape t{s.rank + 1, {2, 0, 0, 0}};
+  for (int k = 0; k < s.rank; ++k) t.dims[k + 1] = s[k];
+  return t;
+}
 
 // What the loss compares logits of per-sample shape s with: the per-sample shape of the
 // labels (flat logits: a scalar; (T, K): (T); (K, H, W): (H, W)) and the class count.

@@ -37,6 +37,11 @@ struct Model {
     return loss >= 0 ? nodes[loss].inputs[0] : N - 1;
   }
   constexpr Shape output_shape() const { return nodes[output_node()].shape; }
+  // Whether the loss is a target_loss (float targets, not int32 labels).
+  constexpr bool uses_targets() const {
+    const int loss = loss_node();
+    return loss >= 0 && nodes[loss].op == Op::target_loss;
+  }
 
   // Learned tensors (weights, biases) and buffers (running statistics), counted apart.
   constexpr int parameter_tensor_count() const { return tensor_count(false); }

@@ -34,6 +34,12 @@ struct ModelView {
   }
 };
 
+// Whether the model's loss is a target_loss: its gradients and train_step take float
+// targets [N, 2, output shape] where others take int32 labels.
+inline bool uses_targets(const ModelView& m) {
+  return m.loss_node >= 0 && m.nodes[m.loss_node].op == Op::target_loss;
+}
+
 // The view of a model variable: view_of<kiln::models::lenet5>().
 template <const auto& M>
 ModelView view_of() {

@@ -8,7 +8,8 @@
 // buffers is flat float32 [max(B, 1)] (batch norm's running statistics); input is the batch in
 // PyTorch's NCHW memory order (Halide dims x, y, c, n), sequences (i, t, n); labels
 // int32 [N] (per-step logits: [N, T], Halide dims t, n; per-pixel logits: [N, H, W],
-// Halide dims x, y, n); output the
+// Halide dims x, y, n), or for a target_loss float32 targets [N, 2, output shape]
+// (Halide dims x, y, c, plane, n); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
 // reads each element only before writing it.
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace kiln::gen {
 
@@ -59,10 +61,16 @@ struct EntryBase : Halide::Generator<Self> {
   static int buffer_floats() { return std::max<int>(1, int(model().buffer_count)); }
   void estimate_flat(Input<Halide::Buffer<float>>& b, int size) { b.dim(0).set_estimate(0, size); }
   static int input_dims() { return model().input_shape().rank + 1; }
-  // labels(n), labels(t, n) for per-step logits (T, K), labels(x, y, n) per pixel.
-  static int label_dims() { return label_shape(model().output_shape()).rank + 1; }
-  void estimate_labels(Input<Halide::Buffer<int32_t>>& labels) {
-    const Shape s = label_shape(model().output_shape());
+  // labels(n), labels(t, n) for per-step logits (T, K), labels(x, y, n) per pixel;
+  // a target_loss's targets (x, y, c, plane, n) or (i, plane, n).
+  static Shape labels_per_sample() {
+    const Shape out = model().output_shape();
+    return uses_targets(model()) ? target_shape(out) : label_shape(out);
+  }
+  static int label_dims() { return labels_per_sample().rank + 1; }
+  template <class T>
+  void estimate_labels(Input<Halide::Buffer<T>>& labels) {
+    const Shape s = labels_per_sample();
     for (int k = 0; k < s.rank; ++k) labels.dim(k).set_estimate(0, s[s.rank - 1 - k]);
     labels.dim(s.rank).set_estimate(0, batch_estimate);
   }
@@ -126,13 +134,14 @@ struct Forward : EntryBase<Forward<View>, View> {
   }
 };
 
-template <ViewFn View>
-struct Gradients : EntryBase<Gradients<View>, View> {
-  using B = EntryBase<Gradients<View>, View>;
+// LabelT: int32_t class labels, or float targets for a target_loss (Labels<> below).
+template <ViewFn View, class LabelT>
+struct Gradients : EntryBase<Gradients<View, LabelT>, View> {
+  using B = EntryBase<Gradients<View, LabelT>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", B::label_dims()};
+  typename B::template Input<Halide::Buffer<LabelT>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Buffer<float>> grad_params{"grad_params", 1};
@@ -159,15 +168,15 @@ struct Gradients : EntryBase<Gradients<View>, View> {
   }
 };
 
-template <ViewFn View>
-struct TrainStep : EntryBase<TrainStep<View>, View> {
-  using B = EntryBase<TrainStep<View>, View>;
+template <ViewFn View, class LabelT>
+struct TrainStep : EntryBase<TrainStep<View, LabelT>, View> {
+  using B = EntryBase<TrainStep<View, LabelT>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> state_m{"state_m", 1};
   typename B::template Input<Halide::Buffer<float>> state_v{"state_v", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  typename B::template Input<Halide::Buffer<int32_t>> labels{"labels", B::label_dims()};
+  typename B::template Input<Halide::Buffer<LabelT>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
   typename B::template Input<float> learning_rate{"learning_rate", 0.01f};
@@ -214,12 +223,19 @@ struct TrainStep : EntryBase<TrainStep<View>, View> {
   }
 };
 
+// The element type of a model's labels input: int32 class labels, or float targets.
+template <bool UsesTargets>
+using Labels = std::conditional_t<UsesTargets, float, int32_t>;
+
 }  // namespace kiln::gen
 
 #define KILN_REGISTER_MODEL(NAME, MODEL)                                             \
   namespace kiln_registered_##NAME {                                                 \
   inline kiln::ModelView view() { return kiln::view_of<MODEL>(); }                   \
+  using labels = kiln::gen::Labels<MODEL.uses_targets()>;                            \
+  using gradients = kiln::gen::Gradients<view, labels>;                              \
+  using train_step = kiln::gen::TrainStep<view, labels>;                             \
   }                                                                                  \
   HALIDE_REGISTER_GENERATOR(kiln::gen::Forward<kiln_registered_##NAME::view>, NAME##_forward) \
-  HALIDE_REGISTER_GENERATOR(kiln::gen::Gradients<kiln_registered_##NAME::view>, NAME##_gradients) \
-  HALIDE_REGISTER_GENERATOR(kiln::gen::TrainStep<kiln_registered_##NAME::view>, NAME##_train_step)
+  HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::gradients, NAME##_gradients) \
+  HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::train_step, NAME##_train_step)

@@ -38,7 +38,14 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.batch = batch;
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
-  if (model.loss_node >= 0) {  // one label per position of the logits: labels(n), (t, n), (x, y, n)
+  if (model.loss_node >= 0 && uses_targets(model)) {  // float targets(shape..., plane, n)
+    std::vector<Var> at = d.targets_of(model.output_shape());
+    std::vector<Expr> clamped_n(at.begin(), at.end());
+    clamped_n.back() = clamp(d.n, 0, batch - 1);
+    Func targets("targets_clamped");
+    targets(at) = labels(clamped_n);
+    m.ctx.targets = targets;
+  } else if (model.loss_node >= 0) {  // one label per position of the logits: labels(n), (t, n), (x, y, n)
     const Shape out = model.output_shape();
     std::vector<Var> at = d.positions(out);
     std::vector<Expr> clamped_n(at.begin(), at.end());

@@ -18,7 +18,9 @@ struct LoweredModel {
 
 // What the model is lowered from: params(j) the flat parameter buffer, buffers(j) the
 // flat buffer of buffers, input the batch (dims of input_shape + n), labels(n) int32
-// class labels, labels(t, n) for per-step logits (ignored without a loss), batch the run-time N, seed dropout's draw.
+// class labels, labels(t, n) for per-step logits, labels(x, y, n) per pixel, or for a
+// target_loss float targets (Dims::targets_of the output) (ignored without a loss),
+// batch the run-time N, seed dropout's draw.
 struct ModelInputs {
   Func params, buffers, input, labels;
   Expr batch, seed;

@@ -24,6 +24,13 @@ std::vector<Var> Dims::of(Shape s) const {
                            " are not lowered yet");
 }
 
+std::vector<Var> Dims::targets_of(Shape s) const {
+  static const Var plane("plane");
+  std::vector<Var> args = of(s);
+  args.insert(args.end() - 1, plane);
+  return args;
+}
+
 std::string func_name(const Label& name, std::string_view role) {
   std::string s(name.view());
   for (char& ch : s)
@@ -111,6 +118,7 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::lstm:
     case Op::gru: ops::recurrent_forward(node, in[0], params, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
+    case Op::target_loss: ops::target_loss_forward(node, in[0], ctx, f); break;
     case Op::input: break;
   }
 }
@@ -144,6 +152,7 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::lstm:
     case Op::gru: ops::recurrent_adjoint(node, in[0], params, ctx, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;
+    case Op::target_loss: ops::target_loss_adjoint(node, in[0], ctx, f); break;
     case Op::input: break;
   }
 }

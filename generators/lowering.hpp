@@ -28,6 +28,9 @@ struct Dims {
   Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, t{"t"}, n{"n"};
   // The argument list of an activation of per-sample shape s.
   std::vector<Var> of(Shape s) const;
+  // The arguments of target_loss's targets for outputs of shape s: of(s) with a Var
+  // "plane" before n (PyTorch's [N, 2, shape]: 0 the target values, 1 their weights).
+  std::vector<Var> targets_of(Shape s) const;
   // Where logits of per-sample shape s have one label each, as label_shape(s) says:
   // (n) for flat logits, (t, n) per step, (x, y, n) per pixel.
   std::vector<Var> positions(Shape logits) const;
@@ -44,6 +47,7 @@ struct Tensor {
 struct Context {
   Expr batch;   // run-time batch size N
   Func labels;  // labels(Dims::positions(logits)), int32, clamped to a valid class
+  Func targets;  // targets(Dims::targets_of(output)), float: target_loss's values and weights
   // Training (gradients, train_step): batch norm uses batch statistics and updates its
   // running ones, dropout drops. Inference (forward): running statistics, no dropout.
   bool training = false;

@@ -53,9 +53,17 @@ Buffer<T> batch_buffer(T* data, Shape s, int batch) {
   return Buffer<T>(data, extents);
 }
 
-// The labels of a batch: [N], [N, T] for per-step logits (T, K), [N, H, W] per pixel.
-Buffer<const int32_t> label_buffer(const int32_t* labels, Shape output, int batch) {
-  return batch_buffer(labels, label_shape(output), batch);
+// The labels of a batch: int32 [N], [N, T] for per-step logits (T, K), [N, H, W] per
+// pixel; or a target_loss's float targets [N, 2, output shape]. kiln::Error when the
+// caller gave the other kind than the model takes.
+Buffer<const void> label_buffer(const ModelView& model, BatchLabels labels, int batch) {
+  const Shape out = model.output_shape();
+  if (uses_targets(model)) {
+    if (!labels.targets) fail("{}: its loss is a target_loss: train it on float targets, not class labels", model.name);
+    return batch_buffer(labels.targets, target_shape(out), batch);
+  }
+  if (!labels.classes) fail("{}: its loss takes int32 class labels, not float targets", model.name);
+  return batch_buffer(labels.classes, label_shape(out), batch);
 }
 
 void call(const EntryRecord& e, std::string_view model, std::vector<void*> args) {
@@ -167,6 +175,14 @@ Network::Network(const RegisteredModel& model, std::string_view target)
   check_device(device_of(model.entry("forward", target_).target));
 }
 
+long long Network::targets_size() const {
+  return uses_targets(view()) ? target_shape(view().output_shape()).elements() : 0;
+}
+
+long long Network::labels_size() const {
+  return uses_targets(view()) ? 0 : label_shape(view().output_shape()).elements();
+}
+
 void Network::forward(const float* params, const float* buffers, const float* input, int batch,
                       float* output) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
@@ -180,12 +196,12 @@ void Network::forward(const float* params, const float* buffers, const float* in
 }
 
 float Network::gradients(const float* params, const float* buffers, const float* input,
-                         const int32_t* labels, int batch, uint32_t seed, float* grad_params,
+                         BatchLabels labels, int batch, uint32_t seed, float* grad_params,
                          float* grad_input) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
-  auto lab = label_buffer(labels, view().output_shape(), batch);
+  auto lab = label_buffer(view(), labels, batch);
   auto loss = Buffer<float>::make_scalar();
   auto gp = Buffer<float>(grad_params, int(parameter_count()));
   auto gi = batch_buffer(grad_input, view().input_shape(), batch);
@@ -200,7 +216,7 @@ float Network::gradients(const float* params, const float* buffers, const float*
 }
 
 float Network::train_step(float* params, float* m, float* v, float* buffers, const float* input,
-                          const int32_t* labels, int batch, uint32_t seed,
+                          BatchLabels labels, int batch, uint32_t seed,
                           const HyperParameters& h) const {
   const EntryRecord& entry = model_->entry("train_step", target_);
   if (h.clip_norm > 0 && !entry.clips_gradients)
@@ -217,7 +233,7 @@ float Network::train_step(float* params, float* m, float* v, float* buffers, con
     b_out = b.copy();
   }
   auto in = batch_buffer(input, view().input_shape(), batch);
-  auto lab = label_buffer(labels, view().output_shape(), batch);
+  auto lab = label_buffer(view(), labels, batch);
   auto loss = Buffer<float>::make_scalar();
   int optimizer = int(h.optimizer), step = h.step, s = int(seed);
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;

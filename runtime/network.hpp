@@ -4,7 +4,7 @@
 //   buffers: flat [max(B, 1)] (running statistics) labels: int32 [N]     output: [N, K]
 //   sequence models: input [N, T, F] (token ids: [N, T, 1]), per-step logits [N, T, K]
 //   and labels int32 [N, T]; segmentation models: per-pixel logits [N, K, H, W] and
-//   labels int32 [N, H, W]
+//   labels int32 [N, H, W]; target_loss models (detectors): float targets [N, 2, output]
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once
@@ -38,6 +38,16 @@ struct HyperParameters {
 // torch.optim's defaults for an optimizer (learning rate left as given).
 HyperParameters defaults_for(Optimizer o, float learning_rate);
 
+// What a batch is judged against: int32 class labels (one per sample, step or pixel, as
+// label_shape says) or, for a model whose loss is a target_loss, float targets
+// [N, 2, output shape] (target_shape: the target values, then their weights).
+struct BatchLabels {
+  const int32_t* classes = nullptr;
+  const float* targets = nullptr;
+  BatchLabels(const int32_t* c) : classes(c) {}
+  BatchLabels(const float* t) : targets(t) {}
+};
+
 class Network {
  public:
   Network(const RegisteredModel& model, std::string_view target);
@@ -48,16 +58,20 @@ class Network {
 
   // Whether the model has `entry` ("gradients", "train_step") built for this target.
   bool has_entry(std::string_view entry) const { return model_->find_entry(entry, target_) != nullptr; }
+  // Floats of target_loss targets per sample (0 for models trained on class labels), and
+  // int32 class labels per sample (0 for target_loss models).
+  long long targets_size() const;
+  long long labels_size() const;
   long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }
 
   void forward(const float* params, const float* buffers, const float* input, int batch,
                float* output) const;
   float gradients(const float* params, const float* buffers, const float* input,
-                  const int32_t* labels, int batch, uint32_t seed, float* grad_params,
+                  BatchLabels labels, int batch, uint32_t seed, float* grad_params,
                   float* grad_input) const;
   // Updates params, m, v and buffers in place; returns the loss before the update.
   float train_step(float* params, float* m, float* v, float* buffers, const float* input,
-                   const int32_t* labels, int batch, uint32_t seed, const HyperParameters& h) const;
+                   BatchLabels labels, int batch, uint32_t seed, const HyperParameters& h) const;
 
  private:
   const RegisteredModel* model_;

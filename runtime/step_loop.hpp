@@ -42,8 +42,9 @@ struct EpochStats {
   bool out_of_time = false;  // the time limit cut this epoch short (and ends the run)
 };
 
-// Fills a batch of `batch` samples: inputs then int32 labels, in the model's layouts.
-using FillBatch = std::function<void(SplitMix64& rng, float* input, int32_t* labels)>;
+// Fills a batch of `batch` samples: inputs, then int32 labels or (target_loss models)
+// float targets, in the model's layouts (Network::labels_size, targets_size per sample).
+using FillBatch = std::function<void(SplitMix64& rng, float* input, int32_t* labels, float* targets)>;
 // Called after each epoch that ran at least one step; its line goes to the log.
 using EpochDone = std::function<std::string(const EpochStats&)>;
 

@@ -205,6 +205,9 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       f["logsumexp"].compute_root();
       if (has("d_in0")) root(f["d_in0"], p);
       break;
+    case Op::target_loss:
+      if (has("d_in0")) root(f["d_in0"], p);
+      break;
     default:
       break;  // activations, dropout, add: inlined into their consumers
   }

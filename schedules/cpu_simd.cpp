@@ -187,6 +187,9 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       f["logsumexp"].compute_root().vectorize(dims().n, p.lanes);
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
+    case Op::target_loss:  // the adjoint is read by the head's three sums: computed once
+      if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
+      break;
     default:
       break;  // activations, dropout, normalize, add, concat: inlined into their consumers
   }

@@ -135,6 +135,9 @@ struct GpuPolicy {
       case Op::softmax_cross_entropy:
         each({"max", "logsumexp", "d_in0"});
         break;
+      case Op::target_loss:
+        each({"d_in0"});
+        break;
       default:
         break;  // activations, dropout, normalize, add, concat: inlined into their readers
     }

@@ -2,7 +2,8 @@
 // safetensors files, so that kiln can be checked against another framework.
 //   inputs:  'input' float [N, C, H, W] (or [N, F]; sequences [N, T, F]; token ids [N, T]
 //            of any numeric type, or [N, T, 1]); 'labels' int64 or int32 [N] ([N, T] for
-//            per-step logits)
+//            per-step logits, [N, H, W] per pixel); for a target_loss, 'targets' float
+//            [N, 2, output shape] (target values, then weights >= 0) instead
 //   forward writes 'output' [N, K]; gradients writes 'loss' [], 'grad.<parameter>' in
 //   PyTorch's layout and 'grad.input' [N, C, H, W].
 #include "runtime/error.hpp"
@@ -24,6 +25,8 @@ struct Batch {
   int count = 0;
   std::vector<float> input;
   std::vector<int32_t> labels;
+  std::vector<float> targets;  // target_loss models
+  BatchLabels truth() const { return targets.empty() ? BatchLabels(labels.data()) : BatchLabels(targets.data()); }
 };
 
 std::vector<int64_t> batch_shape(int n, Shape s) {
@@ -58,7 +61,17 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
       fail("{}: tensor 'input' holds {} at element {}; {} reads token ids 0..{}", path, v, k,
            model.name, vocabulary - 1);
   }
-  if (with_labels) {
+  if (with_labels && uses_targets(model)) {
+    const Tensor& targets = require(file.tensors, "targets", path);
+    require_shape(targets, batch_shape(b.count, target_shape(model.output_shape())), "targets", path);
+    b.targets = tensor_floats(targets, "targets", path);
+    const std::size_t plane = b.targets.size() / (2 * std::size_t(b.count));
+    for (std::size_t k = 0; k < b.targets.size(); ++k) {
+      if (!std::isfinite(b.targets[k])) fail("{}: tensor 'targets' holds a non-finite value at element {}", path, k);
+      if ((k / plane) % 2 == 1 && b.targets[k] < 0)
+        fail("{}: tensor 'targets' holds the negative weight {} at element {}", path, b.targets[k], k);
+    }
+  } else if (with_labels) {
     const Tensor& labels = require(file.tensors, "labels", path);
     const Shape out = model.output_shape();
     std::vector<int64_t> per_sample{b.count};
@@ -110,7 +123,7 @@ int gradients(const std::vector<std::string>& args) {
   Loaded l = load(args, true);
   std::vector<float> grad_params(l.params.size()), grad_input(l.batch.input.size());
   const float loss = l.net.gradients(l.params.data(), l.params.buffers(), l.batch.input.data(),
-                                     l.batch.labels.data(), l.batch.count, l.seed,
+                                     l.batch.truth(), l.batch.count, l.seed,
                                      grad_params.data(), grad_input.data());
   TensorMap out;
   out["loss"] = f32_tensor({}, std::span(&loss, 1));

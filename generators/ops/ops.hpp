@@ -59,6 +59,8 @@ void recurrent_adjoint(const Node&, const Tensor& in, std::span<const Func> para
 
 void softmax_cross_entropy_forward(const Tensor& logits, const Context&, NodeFuncs&);
 void softmax_cross_entropy_adjoint(const Tensor& logits, const Context&, NodeFuncs&);
+void target_loss_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
+void target_loss_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 
 // in(x, y, c, n) with `outside` beyond its H x W: the padding of a convolution or
 // pooling window. For a node without padding it is a plain alias of in.

@@ -5,6 +5,7 @@
 // compute_root, so these tests judge the algorithm alone; test_models.cpp runs whole
 // models through the CPU schedule. Every output starts as NaN and every element is checked.
 #include "ops/support.hpp"
+#include "reference/detection.hpp"
 
 #include "generators/lowering.hpp"
 
@@ -106,6 +107,11 @@ const std::vector<OpCase> op_cases = {
     {"upsample_bilinear 2", upsample_bilinear(2), {shape(2, 3, 4)}},
     {"upsample_bilinear 3, one pixel wide", upsample_bilinear(3), {shape(2, 4, 1)}},
     {"upsample_bilinear 4", upsample_bilinear(4), {shape(1, 2, 3)}},
+    {"target_loss image, YOLO-style kinds per anchor", target_loss({LossKind::logistic, LossKind::logistic,
+      LossKind::squared, LossKind::squared, LossKind::logistic, LossKind::logistic}), {shape(12, 3, 4)}, Data::wide},
+    {"target_loss flat, smooth_l1 beta 0.5 and logistic", target_loss({LossKind::smooth_l1, LossKind::logistic}, 0.5f),
+     {shape(6)}, Data::wide},
+    {"target_loss flat, squared only", target_loss({LossKind::squared}), {shape(5)}, Data::wide},
 };
 
 // The layer with a name and its output shape, as model() would give it.
@@ -135,7 +141,7 @@ std::vector<int> pytorch_shape(const Parameter& p) {
 struct OpPipeline {
   std::vector<ImageParam> inputs;
   std::vector<ImageParam> params;  // weight, bias
-  ImageParam d_out, labels;
+  ImageParam d_out, labels, targets;  // targets: target_loss's
   std::vector<std::string> roles;  // "out", "d_in0".., "d_weight", "d_bias": the outputs, in order
   Halide::Pipeline pipeline;
 };
@@ -167,6 +173,12 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   const std::vector<Halide::Var> at = d.positions(logits);
   labels(at) = Halide::clamp(p.labels(at), 0, is_loss(node.op) ? class_count(logits) - 1 : 0);
   ctx.labels = labels;
+  if (node.op == Op::target_loss) {
+    p.targets = ImageParam(Halide::Float(32), target_shape(logits).rank + 1, "targets");
+    Func targets("targets_of");
+    targets(d.targets_of(logits)) = p.targets(d.targets_of(logits));
+    ctx.targets = targets;
+  }
   std::vector<Func> views;
   for (const Parameter& q : params) {
     p.params.emplace_back(Halide::Float(32), q.shape.rank, gen::func_name(q.name, "buffer"));
@@ -253,7 +265,21 @@ void check_op(const OpCase& c, int case_index) {
     const bool loss = is_loss(node.op);
     const Tensor R = loss ? Tensor() : random_tensor(batched(N, node.shape), rng);
     const std::vector<int> labels = random_labels_for(c.inputs[0], N, rng);
+    // target_loss: targets in [0, 1], weights in [0, 2] with about a quarter of them 0.
+    Tensor targets;
+    if (node.op == Op::target_loss) {
+      targets = random_tensor(batched(N, target_shape(c.inputs[0])), rng);
+      const std::size_t plane = targets.size() / (2 * N);
+      for (int n = 0; n < N; ++n)
+        for (std::size_t e = 0; e < plane; ++e) {
+          double& t = targets.data[2 * n * plane + e];
+          double& w = targets.data[(2 * n + 1) * plane + e];
+          t = double(float(0.5 * (t + 1)));
+          w = w < -0.5 ? 0.0 : double(float(w + 1));
+        }
+    }
     auto loss_of = [&](const Tensor& logits) {
+      if (node.op == Op::target_loss) return reference::target_loss(node, logits, targets);
       return logits.shape.size() == 4 ? reference::pixel_cross_entropy(logits, labels)
                                       : reference::softmax_cross_entropy(logits, labels);
     };
@@ -274,6 +300,8 @@ void check_op(const OpCase& c, int case_index) {
     if (!loss) p.d_out.set(bound.emplace_back(buffer_of(R)));
     Halide::Buffer<int32_t> label_buffer = labels_buffer(labels, c.inputs[0], N);
     p.labels.set(label_buffer);
+    Halide::Buffer<float> target_buffer;
+    if (node.op == Op::target_loss) p.targets.set(target_buffer = buffer_of(targets));
     std::vector<std::vector<int>> out_shapes{loss ? std::vector<int>{} : batched(N, node.shape)};
     for (const Tensor& t : in) out_shapes.push_back(t.shape);
     for (std::size_t k = 0; k < learned; ++k) out_shapes.push_back(w[k].shape);
