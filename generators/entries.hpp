@@ -122,7 +122,9 @@ struct Forward : EntryBase<Forward<View>, View> {
     const bool channels_last = B::channels_last_io(true);
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
     Halide::Func no_labels("no_labels");
-    no_labels(dims().positions(B::model().output_shape())) = 0;
+    const Shape out = B::model().output_shape();
+    if (uses_targets(B::model())) no_labels(dims().targets_of(out)) = 0.0f;
+    else no_labels(dims().positions(out)) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
     LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0}, false);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;

@@ -49,6 +49,10 @@ std::string_view named_dataset(const std::vector<std::string>& args);
 int train_scenes(const std::vector<std::string>& args);
 int eval_scenes(const std::vector<std::string>& args);
 int predict_scenes(const std::vector<std::string>& args);
+// The same for detectors (recipe data set "scene_boxes"): mAP, and the boxes found.
+int train_boxes(const std::vector<std::string>& args);
+int eval_boxes(const std::vector<std::string>& args);
+int predict_boxes(const std::vector<std::string>& args);
 // Whether the arguments name a model without a loss whose output is a map of class
 // scores (an OverFeat-style scanner), and its predict: the windows that hold a shape.
 bool names_window_scanner(const std::vector<std::string>& args);

@@ -1,5 +1,6 @@
-// kiln train / eval / predict for the segmentation models (recipe data set "scenes": the
-// procedural scenes of runtime/scenes.hpp, made on the fly).
+// kiln train / eval / predict for the models of the procedural scenes (runtime/scenes.hpp,
+// made on the fly): segmentation (recipe data set "scenes") and detection ("scene_boxes").
+#include "runtime/detection.hpp"
 #include "runtime/error.hpp"
 #include "runtime/files.hpp"
 #include "runtime/image.hpp"
@@ -40,6 +41,74 @@ int train_scenes(const std::vector<std::string>& args) {
                     {"held_out_mean_iou", fmt::format("{:.4f}", last.mean_iou)}});
   fmt::print("held-out mean IoU {:.4f} on {} scenes after {:.0f} s of training; weights saved to {}\n",
              last.mean_iou, split.held_out, last.stats.total_seconds, out);
+  return 0;
+}
+
+int train_boxes(const std::vector<std::string>& args) {
+  const Flags flags(args, with_training_flags({"out", "target"}), 1);
+  const RegisteredModel& model = model_argument(flags);
+  const StepLoop loop = training_flags(flags, model.recipe);
+  const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
+  check_writable(out);
+  const std::string target = flags.text("target", "cpu");
+  const Network net(model, target);
+  model.entry("train_step", target);
+  const detection::Layout layout = detection::layout_of(model.view);
+  const SceneSplit split;
+  Parameters params(model.view);
+  params.initialize(loop.seed);
+  fmt::print("training {} on scenes of {} x {} with their boxes (made on the fly; {} held out), "
+             "{} x {} cells of {} anchors: {} epochs of {} scenes, batch {}, {} lr {} ({}){}\n",
+             model.name, layout.size, layout.size, split.held_out, layout.grid, layout.grid,
+             layout.anchors, loop.epochs, split.epoch_scenes, loop.batch,
+             optimizer_name(loop.hyper.optimizer), loop.hyper.learning_rate,
+             flags.text("lr-schedule", model.recipe.lr_schedule),
+             loop.minutes > 0 ? fmt::format(", at most {} minutes", loop.minutes) : "");
+  const auto results = detection::train_detection(net, params, split, loop, stdout);
+  if (results.empty()) fail("no training step ran (--minutes too small?)");
+  const detection::DetectionEpoch& last = results.back();
+  params.save(out, {{"model", std::string(model.name)},
+                    {"epochs", std::to_string(last.stats.epoch)},
+                    {"held_out_map_50", fmt::format("{:.4f}", last.scores.map_50.mean)}});
+  fmt::print("held-out mAP@0.5 {:.4f} on {} scenes after {:.0f} s of training; weights saved to {}\n",
+             last.scores.map_50.mean, split.held_out, last.stats.total_seconds, out);
+  return 0;
+}
+
+int eval_boxes(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "batch"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Network net(model, flags.text("target", "cpu"));
+  const SceneSplit split;
+  const scenes::SceneSet held_out =
+      scenes::make_scenes(split.held_out, detection::layout_of(model.view).size, split.seed, split.train_scenes);
+  const detection::DetectionScores s =
+      detection::evaluate_detection(net, params, held_out, flags.positive_int("batch", 16));
+  fmt::print("held-out {} on {} scenes\n", detection::map_summary(s), held_out.count);
+  return 0;
+}
+
+int predict_boxes(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
+  const RegisteredModel& model = model_argument(flags);
+  const std::string path = image_argument(flags), out = flags.text("out", "");
+  const float threshold = flags.positive_float("threshold", 0.5f);
+  if (!out.empty()) check_writable(out);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Image image = model_image(model, path);
+  const Network net(model, flags.text("target", "cpu"));
+  const auto found = detection::detect(net, params, image.pixels.data(), 1, {.min_score = threshold});
+  for (const metrics::Detection& d : found)
+    fmt::print("{} {:.3f}: x {:.1f}..{:.1f}, y {:.1f}..{:.1f}\n", scenes::class_names[d.class_id], d.score,
+               d.box.x0, d.box.x1, d.box.y0, d.box.y1);
+  fmt::print("{} objects found (score >= {})\n", found.size(), threshold);
+  if (!out.empty()) {
+    save_png(out, detection::draw_detections(image, found));
+    fmt::print("wrote the boxes over the image to {}\n", out);
+  }
   return 0;
 }
 

@@ -97,6 +97,7 @@ std::vector<std::string> with_training_flags(std::vector<std::string> own) {
 int train(const std::vector<std::string>& args) {
   if (named_dataset(args) == "fortunes") return train_text(args);
   if (named_dataset(args) == "scenes") return train_scenes(args);
+  if (named_dataset(args) == "scene_boxes") return train_boxes(args);
   const Flags flags(args, with_training_flags({"augment", "out", "data", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
@@ -132,6 +133,7 @@ int train(const std::vector<std::string>& args) {
 int eval(const std::vector<std::string>& args) {
   if (named_dataset(args) == "fortunes") return eval_text(args);
   if (named_dataset(args) == "scenes") return eval_scenes(args);
+  if (named_dataset(args) == "scene_boxes") return eval_boxes(args);
   const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
@@ -145,6 +147,7 @@ int eval(const std::vector<std::string>& args) {
 
 int predict(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scenes") return predict_scenes(args);
+  if (named_dataset(args) == "scene_boxes") return predict_boxes(args);
   if (names_window_scanner(args)) return predict_windows(args);
   const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);
