@@ -23,7 +23,7 @@ inline std::vector<float> pattern_values(std::size_t count) {
 // one batch (the parameters start from params, Adam's moments from zero), printing one
 // line per round: "kiln_ms_per_step <median>", which the bench scripts read.
 inline void print_train_step_ms(const Network& net, Parameters& params, const float* input,
-                                const int32_t* labels, int batch, const HyperParameters& h,
+                                BatchLabels labels, int batch, const HyperParameters& h,
                                 int warmup, int steps, int rounds) {
   std::vector<float> m(params.size()), v(params.size());
   for (int r = 0; r < rounds; ++r) {
