@@ -39,11 +39,11 @@ void for_each_covered(const shapes::Object& object, int size, Visit visit) {
 
 // Paints one scene into image (3, size, size) and the masks (size, size), which hold
 // zeros on entry, and appends its objects.
-void make_scene(SplitMix64 rng, int size, float* image, uint8_t* semantic, uint8_t* instances,
-                std::vector<SceneObject>& objects) {
+void make_scene(SplitMix64 rng, int size, int most_objects, float* image, uint8_t* semantic,
+                uint8_t* instances, std::vector<SceneObject>& objects) {
   const shapes::Canvas canvas{size, size, image};
   const auto base = shapes::paint_background(canvas, rng);
-  const int wanted = min_objects + int(rng.below(max_objects - min_objects + 1));
+  const int wanted = min_objects + int(rng.below(most_objects - min_objects + 1));
   const float top_half = std::min(max_half, float(size) / 4);
   // Per object placed so far: its painted area and how much of it still shows (pixels).
   std::vector<int> painted, visible, hidden;
@@ -97,10 +97,12 @@ void make_scene(SplitMix64 rng, int size, float* image, uint8_t* semantic, uint8
 
 }  // namespace
 
-SceneSet make_scenes(int count, int size, uint64_t seed, int first) {
+SceneSet make_scenes(int count, int size, uint64_t seed, int first, int most_objects) {
   if (count < 0) fail("scenes: count {} is negative", count);
   if (size < 32) fail("scenes: size {} is below the minimum of 32 pixels", size);
   if (first < 0) fail("scenes: first scene {} is negative", first);
+  if (most_objects < min_objects || most_objects > max_objects)
+    fail("scenes: {} objects at most is outside {}..{}", most_objects, min_objects, max_objects);
   SceneSet set;
   set.count = count;
   set.size = size;
@@ -109,7 +111,7 @@ SceneSet make_scenes(int count, int size, uint64_t seed, int first) {
   set.instances.assign(count * set.mask_size(), 0);
   set.objects.resize(count);
   for (int i = 0; i < count; ++i)
-    make_scene(scene_rng(seed, uint64_t(first) + i), size, set.images.data() + i * set.image_size(),
+    make_scene(scene_rng(seed, uint64_t(first) + i), size, most_objects, set.images.data() + i * set.image_size(),
                set.semantic.data() + i * set.mask_size(),
                set.instances.data() + i * set.mask_size(), set.objects[i]);
   return set;

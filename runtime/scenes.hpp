@@ -60,7 +60,10 @@ struct SceneSet {
 // order (later over earlier). A placement that would leave an earlier object with less
 // than min_visible_fraction of its painted pixels visible is redrawn, up to
 // placement_tries times, after which the scene keeps the objects it has.
-// kiln::Error for count < 0, size < 32 or first < 0.
-SceneSet make_scenes(int count, int size = 128, uint64_t seed = 0, int first = 0);
+// most_objects (1..max_objects) caps the objects per scene: 1 gives the single-object
+// scenes of classification with localization (a set of its own: other draws).
+// kiln::Error for count < 0, size < 32, first < 0 or most_objects outside 1..max_objects.
+SceneSet make_scenes(int count, int size = 128, uint64_t seed = 0, int first = 0,
+                     int most_objects = max_objects);
 
 }  // namespace kiln::scenes

@@ -53,6 +53,11 @@ int predict_scenes(const std::vector<std::string>& args);
 int train_boxes(const std::vector<std::string>& args);
 int eval_boxes(const std::vector<std::string>& args);
 int predict_boxes(const std::vector<std::string>& args);
+// And for classification with localization ("scene_object"): the localized fraction, and
+// the class and box of one image.
+int train_object(const std::vector<std::string>& args);
+int eval_object(const std::vector<std::string>& args);
+int predict_object(const std::vector<std::string>& args);
 // Whether the arguments name a model without a loss whose output is a map of class
 // scores (an OverFeat-style scanner), and its predict: the windows that hold a shape.
 bool names_window_scanner(const std::vector<std::string>& args);

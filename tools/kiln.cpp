@@ -7,7 +7,7 @@
 //   kiln gradients MODEL --weights FILE --inputs FILE --out FILE [--seed S]
 //   kiln train char-lstm [--text FILE|FOLDER --minutes M --clip C ...]
 //   kiln sample char-lstm --weights FILE [--prime TEXT --length N --temperature T --seed S]
-//   kiln scenes --out DIR [--count N --size S --first I --seed S]
+//   kiln scenes --out DIR [--count N --size S --first I --seed S --objects K]
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
 #include "runtime/error.hpp"
@@ -38,7 +38,7 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
                    'loss', 'grad.<parameter>', 'grad.input'; training mode: batch statistics,
                    dropout drawn from --seed S, default 0)
   scenes           procedural scenes of shapes as PNG files, with their true classes:
-                   --out DIR --count N --size S (default the held-out scenes: --first 100000)
+                   --out DIR --count N --size S --objects K (default the held-out scenes: --first 100000)
   models           list the models built into this binary
 )";
 

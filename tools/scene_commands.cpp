@@ -1,9 +1,11 @@
 // kiln train / eval / predict for the models of the procedural scenes (runtime/scenes.hpp,
-// made on the fly): segmentation (recipe data set "scenes") and detection ("scene_boxes").
+// made on the fly): segmentation (recipe data set "scenes"), detection ("scene_boxes") and
+// classification with localization of one object ("scene_object").
 #include "runtime/detection.hpp"
 #include "runtime/error.hpp"
 #include "runtime/files.hpp"
 #include "runtime/image.hpp"
+#include "runtime/localization.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/segmentation.hpp"
 #include "runtime/trainer.hpp"
@@ -14,64 +16,117 @@
 
 namespace kiln::cli {
 
-int train_scenes(const std::vector<std::string>& args) {
-  const Flags flags(args, with_training_flags({"out", "target"}), 1);
-  const RegisteredModel& model = model_argument(flags);
-  const StepLoop loop = training_flags(flags, model.recipe);
-  const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
-  check_writable(out);
-  const std::string target = flags.text("target", "cpu");
-  const Network net(model, target);
-  model.entry("train_step", target);
-  const int size = segmentation_size(model.view);
-  const SceneSplit split;
-  Parameters params(model.view);
-  params.initialize(loop.seed);
-  fmt::print("training {} on scenes of {} x {} (made on the fly; {} held out): {} epochs of {} "
-             "scenes, batch {}, {} lr {} ({}){}\n",
-             model.name, size, size, split.held_out, loop.epochs, split.epoch_scenes, loop.batch,
-             optimizer_name(loop.hyper.optimizer), loop.hyper.learning_rate,
-             flags.text("lr-schedule", model.recipe.lr_schedule),
-             loop.minutes > 0 ? fmt::format(", at most {} minutes", loop.minutes) : "");
-  const auto results = train_segmentation(net, params, split, loop, stdout);
+namespace {
+
+// What the scene trainers share: the flags, the network, fresh parameters, the split,
+// the line that says what is trained, and the weights file at the end.
+struct SceneTraining {
+  Flags flags;
+  const RegisteredModel& model;
+  StepLoop loop;
+  std::string out;
+  Network net;
+  Parameters params;
+  SceneSplit split;
+
+  explicit SceneTraining(const std::vector<std::string>& args)
+      : flags(args, with_training_flags({"out", "target"}), 1),
+        model(model_argument(flags)),
+        loop(training_flags(flags, model.recipe)),
+        out(flags.text("out", std::string(model.name) + ".safetensors")),
+        net(model, flags.text("target", "cpu")),
+        params(model.view) {
+    check_writable(out);
+    model.entry("train_step", flags.text("target", "cpu"));
+    params.initialize(loop.seed);
+  }
+  // "training MODEL on DATA: E epochs of 2000 scenes, batch B, adam lr 0.002 (cosine)".
+  void announce(const std::string& data) const {
+    fmt::print("training {} on {}; {} held out: {} epochs of {} scenes, batch {}, {} lr {} ({}){}\n",
+               model.name, data, split.held_out, loop.epochs, split.epoch_scenes, loop.batch,
+               optimizer_name(loop.hyper.optimizer), loop.hyper.learning_rate,
+               flags.text("lr-schedule", model.recipe.lr_schedule),
+               loop.minutes > 0 ? fmt::format(", at most {:g} minutes", loop.minutes) : "");
+  }
+  // Saves the weights with the last epoch's score (`key` in the metadata, `what` in the line).
+  void finish(const EpochStats& last, const std::string& key, const std::string& what, double score) {
+    params.save(out, {{"model", std::string(model.name)}, {"epochs", std::to_string(last.epoch)},
+                      {key, fmt::format("{:.4f}", score)}});
+    fmt::print("held-out {} {:.4f} on {} scenes after {:.0f} s of training; weights saved to {}\n", what,
+               score, split.held_out, last.total_seconds, out);
+  }
+};
+
+template <class Epochs>
+const auto& last_epoch(const Epochs& results) {
   if (results.empty()) fail("no training step ran (--minutes too small?)");
-  const SegmentationEpoch& last = results.back();
-  params.save(out, {{"model", std::string(model.name)},
-                    {"epochs", std::to_string(last.stats.epoch)},
-                    {"held_out_mean_iou", fmt::format("{:.4f}", last.mean_iou)}});
-  fmt::print("held-out mean IoU {:.4f} on {} scenes after {:.0f} s of training; weights saved to {}\n",
-             last.mean_iou, split.held_out, last.stats.total_seconds, out);
+  return results.back();
+}
+
+}  // namespace
+
+int train_scenes(const std::vector<std::string>& args) {
+  SceneTraining t(args);
+  const int size = segmentation_size(t.model.view);
+  t.announce(fmt::format("scenes of {} x {} (made on the fly)", size, size));
+  const auto results = train_segmentation(t.net, t.params, t.split, t.loop, stdout);
+  const auto& last = last_epoch(results);
+  t.finish(last.stats, "held_out_mean_iou", "mean IoU", last.mean_iou);
   return 0;
 }
 
 int train_boxes(const std::vector<std::string>& args) {
-  const Flags flags(args, with_training_flags({"out", "target"}), 1);
+  SceneTraining t(args);
+  const detection::Layout l = detection::layout_of(t.model.view);
+  t.announce(fmt::format("scenes of {} x {} with their boxes (made on the fly), {} x {} cells of {} anchors",
+                         l.size, l.size, l.grid, l.grid, l.anchors));
+  const auto results = detection::train_detection(t.net, t.params, t.split, t.loop, stdout);
+  const auto& last = last_epoch(results);
+  t.finish(last.stats, "held_out_map_50", "mAP@0.5", last.scores.map_50.mean);
+  return 0;
+}
+
+int train_object(const std::vector<std::string>& args) {
+  SceneTraining t(args);
+  const int size = localization::image_size(t.model.view);
+  t.announce(fmt::format("single-object scenes of {} x {} (made on the fly)", size, size));
+  const auto results = localization::train(t.net, t.params, t.split, t.loop, stdout);
+  const auto& last = last_epoch(results);
+  t.finish(last.stats, "held_out_localized", "localized fraction", last.scores.correct);
+  return 0;
+}
+
+int eval_object(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
-  const StepLoop loop = training_flags(flags, model.recipe);
-  const std::string out = flags.text("out", std::string(model.name) + ".safetensors");
-  check_writable(out);
-  const std::string target = flags.text("target", "cpu");
-  const Network net(model, target);
-  model.entry("train_step", target);
-  const detection::Layout layout = detection::layout_of(model.view);
-  const SceneSplit split;
   Parameters params(model.view);
-  params.initialize(loop.seed);
-  fmt::print("training {} on scenes of {} x {} with their boxes (made on the fly; {} held out), "
-             "{} x {} cells of {} anchors: {} epochs of {} scenes, batch {}, {} lr {} ({}){}\n",
-             model.name, layout.size, layout.size, split.held_out, layout.grid, layout.grid,
-             layout.anchors, loop.epochs, split.epoch_scenes, loop.batch,
-             optimizer_name(loop.hyper.optimizer), loop.hyper.learning_rate,
-             flags.text("lr-schedule", model.recipe.lr_schedule),
-             loop.minutes > 0 ? fmt::format(", at most {} minutes", loop.minutes) : "");
-  const auto results = detection::train_detection(net, params, split, loop, stdout);
-  if (results.empty()) fail("no training step ran (--minutes too small?)");
-  const detection::DetectionEpoch& last = results.back();
-  params.save(out, {{"model", std::string(model.name)},
-                    {"epochs", std::to_string(last.stats.epoch)},
-                    {"held_out_map_50", fmt::format("{:.4f}", last.scores.map_50.mean)}});
-  fmt::print("held-out mAP@0.5 {:.4f} on {} scenes after {:.0f} s of training; weights saved to {}\n",
-             last.scores.map_50.mean, split.held_out, last.stats.total_seconds, out);
+  params.load(flags.required("weights"));
+  const Network net(model, flags.text("target", "cpu"));
+  const scenes::SceneSet held_out = localization::held_out_objects({}, localization::image_size(model.view));
+  const localization::Scores s = localization::evaluate(net, params, held_out, flags.positive_int("batch", 64));
+  fmt::print("held-out {} on {} scenes\n", localization::summary(s), held_out.count);
+  return 0;
+}
+
+int predict_object(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "out"}, 2);
+  const RegisteredModel& model = model_argument(flags);
+  const std::string path = image_argument(flags), out = flags.text("out", "");
+  if (!out.empty()) check_writable(out);
+  localization::image_size(model.view);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Image image = model_image(model, path);
+  const Network net(model, flags.text("target", "cpu"));
+  std::vector<float> numbers(localization::outputs);
+  net.forward(params.data(), params.buffers(), image.pixels.data(), 1, numbers.data());
+  const metrics::Detection d = localization::decode(numbers.data());
+  fmt::print("{} {:.3f}: x {:.1f}..{:.1f}, y {:.1f}..{:.1f}\n", scenes::class_names[d.class_id], d.score,
+             d.box.x0, d.box.x1, d.box.y0, d.box.y1);
+  if (!out.empty()) {
+    save_png(out, detection::draw_detections(image, std::span(&d, 1)));
+    fmt::print("wrote the box over the image to {}\n", out);
+  }
   return 0;
 }
 
@@ -150,13 +205,15 @@ int predict_scenes(const std::vector<std::string>& args) {
 }
 
 int scenes_command(const std::vector<std::string>& args) {
-  const Flags flags(args, {"count", "size", "first", "seed", "out"}, 0);
+  const Flags flags(args, {"count", "size", "first", "seed", "out", "objects"}, 0);
   const SceneSplit split;
   const int count = flags.positive_int("count", 4), size = flags.positive_int("size", 128);
   // By default the held-out scenes: what the models were never trained on.
   const int first = flags.non_negative_int("first", split.train_scenes);
   const std::string dir = flags.required("out");
-  const scenes::SceneSet set = scenes::make_scenes(count, size, flags.seed("seed", split.seed), first);
+  // --objects 1: the single-object scenes of the localizers.
+  const scenes::SceneSet set = scenes::make_scenes(count, size, flags.seed("seed", split.seed), first,
+                                                   flags.positive_int("objects", scenes::max_objects));
   for (int i = 0; i < count; ++i) {
     const std::string stem = fmt::format("{}/scene_{}", dir, first + i);
     check_writable(stem + ".png");

@@ -38,7 +38,7 @@ int train_text(const std::vector<std::string>& args) {
              corpus.vocabulary.size(), corpus.held_out.size(), shape.steps, config.epochs,
              config.batch, optimizer_name(optimizer), config.hyper.learning_rate,
              flags.text("lr-schedule", recipe.lr_schedule), config.hyper.clip_norm,
-             config.minutes > 0 ? fmt::format(", at most {} minutes", config.minutes) : "");
+             config.minutes > 0 ? fmt::format(", at most {:g} minutes", config.minutes) : "");
   const auto results = train_language_model(net, params, corpus, config, stdout);
   if (results.empty()) fail("no training step ran (--minutes too small?)");
   const TextEpochResult& last = results.back();

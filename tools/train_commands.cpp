@@ -98,6 +98,7 @@ int train(const std::vector<std::string>& args) {
   if (named_dataset(args) == "fortunes") return train_text(args);
   if (named_dataset(args) == "scenes") return train_scenes(args);
   if (named_dataset(args) == "scene_boxes") return train_boxes(args);
+  if (named_dataset(args) == "scene_object") return train_object(args);
   const Flags flags(args, with_training_flags({"augment", "out", "data", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
@@ -134,6 +135,7 @@ int eval(const std::vector<std::string>& args) {
   if (named_dataset(args) == "fortunes") return eval_text(args);
   if (named_dataset(args) == "scenes") return eval_scenes(args);
   if (named_dataset(args) == "scene_boxes") return eval_boxes(args);
+  if (named_dataset(args) == "scene_object") return eval_object(args);
   const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
@@ -148,6 +150,7 @@ int eval(const std::vector<std::string>& args) {
 int predict(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scenes") return predict_scenes(args);
   if (named_dataset(args) == "scene_boxes") return predict_boxes(args);
+  if (named_dataset(args) == "scene_object") return predict_object(args);
   if (names_window_scanner(args)) return predict_windows(args);
   const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);

@@ -92,3 +92,38 @@ TEST_CASE("kiln train yolo-shapes, then eval, predict and gradients with its wei
   fails_with({{"input", images}, {"targets", f32_tensor({2, 2, 24, 16, 16}, bad)}},
              {"negative weight", std::to_string(24 * 16 * 16 + 3)});
 }
+
+TEST_CASE("kiln train localizer-shapes, then eval and predict with its weights", "[cli][detection]") {
+  ScratchDir dir;
+  const std::string weights = dir.path("localizer.safetensors"), scene = dir.path("scene.png"),
+                    drawn = dir.path("drawn.png");
+  const KilnRun trained = expect_success({"train", "localizer-shapes", "--epochs", "1", "--batch", "8",
+                                          "--minutes", "0.03", "--out", weights});
+  INFO(trained.out);
+  // The percentage after the first "held-out localized " (the epoch line, or eval's).
+  auto localized = [](const std::string& out) {
+    const std::size_t at = out.find("held-out localized ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(out.substr(at + 19));
+  };
+  const double trained_score = localized(trained.out);
+  CHECK(trained_score >= 0.0);
+  CHECK(trained_score <= 100.0);
+  CHECK(contains(trained.out, "held-out localized fraction"));
+  const KilnRun evaluated = expect_success({"eval", "localizer-shapes", "--weights", weights});
+  INFO(evaluated.out);
+  CHECK(std::abs(localized(evaluated.out) - trained_score) < 1e-2);
+  CHECK(contains(evaluated.out, "mean box IoU"));
+
+  const scenes::SceneSet set = scenes::make_scenes(1, 64, 0, 100000, 1);
+  save_png(scene, Image{3, 64, 64, set.images});
+  const KilnRun predicted = expect_success({"predict", "localizer-shapes", "--weights", weights, scene, "--out", drawn});
+  INFO(predicted.out);
+  CHECK((contains(predicted.out, "circle") || contains(predicted.out, "square") || contains(predicted.out, "triangle")));
+  CHECK(load_png(drawn).width == 64);
+  // A scene image of the detector's size is not the localizer's.
+  const std::string big = dir.path("big.png"), out = dir.path("out.png");
+  save_png(big, Image{3, 128, 128, std::vector<float>(3 * 128 * 128, 0.5f)});
+  expect_failure(dir, {"predict", "localizer-shapes", "--weights", weights, big, "--out", out},
+                 {"big.png", "128 x 128", "64 x 64"}, out);
+}

@@ -1,7 +1,9 @@
 // Single-shot detection's pieces against hand-worked cases: the head's layout, the
 // targets of one box, decoding a head that says exactly the targets back into the boxes
-// (and mAP 1 for them), bad boxes, and the drawing of boxes.
+// (and mAP 1 for them), bad boxes, the drawing of boxes; and the same for classification
+// with localization of one object.
 #include "runtime/detection.hpp"
+#include "runtime/localization.hpp"
 #include "runtime/error.hpp"
 
 #include "dsl/model_view.hpp"
@@ -154,4 +156,41 @@ TEST_CASE("draw_detections outlines each box in its class's tint, two pixels wid
         CHECK(out.at(c, y, x) == Approx(outline ? tint[c] : 0.5f));
       }
     }
+}
+
+TEST_CASE("localization: targets of one object, worked by hand, and their decoding", "[detection]") {
+  // A triangle (class 2) in x 12..36, y 20..30: one-hot class, corners in units of 8 px.
+  scenes::SceneObject o = object(2, {12, 20, 36, 30});
+  std::vector<float> t(2 * localization::outputs, NAN);
+  localization::encode(o, t.data());
+  const float want[] = {0, 0, 1, 1.5f, 2.5f, 4.5f, 3.75f};
+  for (int k = 0; k < localization::outputs; ++k) {
+    CHECK(t[k] == want[k]);
+    CHECK(t[localization::outputs + k] == 1.0f);
+  }
+  // Outputs that say the targets in logits: class 2 at probability sigmoid(3), the box.
+  const float out[] = {-2, 1, 3, 1.5f, 2.5f, 4.5f, 3.75f};
+  const metrics::Detection d = localization::decode(out, 4);
+  CHECK(d.image == 4);
+  CHECK(d.class_id == 2);
+  CHECK(d.score == Approx(1 / (1 + std::exp(-3.0))));
+  CHECK(d.box.x0 == 12);
+  CHECK(d.box.y0 == 20);
+  CHECK(d.box.x1 == 36);
+  CHECK(d.box.y1 == 30);
+  o.box = {5, 5, 5, 9};
+  CHECK_THROWS_WITH(localization::encode(o, t.data()), Catch::Contains("no area"));
+  o.box = {5, 5, INFINITY, 9};
+  CHECK_THROWS_WITH(localization::encode(o, t.data()), Catch::Contains("non-finite"));
+  CHECK_THROWS_WITH(localization::image_size(view_of<detector>()), Catch::Contains("not a scene localizer"));
+}
+
+TEST_CASE("scenes capped at one object hold exactly one, unlike the default set", "[detection]") {
+  const scenes::SceneSet single = scenes::make_scenes(40, 64, 3, 0, 1);
+  for (const auto& objects : single.objects) CHECK(objects.size() == 1);
+  const scenes::SceneSet many = scenes::make_scenes(40, 64, 3, 0);
+  std::size_t most = 0;
+  for (const auto& objects : many.objects) most = std::max(most, objects.size());
+  CHECK(most > 1);
+  CHECK_THROWS_WITH(scenes::make_scenes(1, 64, 3, 0, 6), Catch::Contains("6 objects at most"));
 }
