@@ -144,6 +144,27 @@ constexpr Block<count_nodes<Branches...> + 1> concat(const Branches&... branches
   return b;
 }
 
+// heads(branch...): several heads on the same features, each branch ending in its own
+// target_loss (a detector's proposal and detection heads; a class head beside a mask
+// head). The model's output is every head's output flattened and joined in branch order,
+// (F1 + F2 + ...); its targets are [N, 2, F1 + F2 + ...] in the same order (each head's
+// part as that head's target_loss reads it); its loss is the sum of the heads' losses.
+// It ends the model.
+template <class... Branches>
+constexpr Block<count_nodes<Branches...> + 1> heads(const Branches&... branches) {
+  static_assert(sizeof...(Branches) >= 2 && sizeof...(Branches) <= max_inputs,
+                "heads: give 2 to 4 branches");
+  Block<count_nodes<Branches...> + 1> b;
+  int at = 0, k = 0;
+  Node join{.op = Op::heads};
+  // Each branch's last node is its loss; the join reads what the loss reads.
+  ((join.inputs[k++] = detail::place(b.nodes, at, branches, block_entry)), ...);
+  for (int& in : join.inputs)
+    if (in >= 0) in = b.nodes[in].inputs[0];
+  b.nodes[at] = join;
+  return b;
+}
+
 // repeat<N>(part): the part N times in a chain (a stage of identical blocks).
 template <int N, class Part>
 constexpr Block<N * node_count<Part>::value> repeat(const Part& part) {

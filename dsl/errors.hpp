@@ -41,6 +41,8 @@ enum class Problem : unsigned char {
   padding_swallows_the_output,
   pixel_loss_expects_image_logits,
   loss_channels_not_a_multiple_of_its_kinds,
+  heads_must_end_the_model,
+  each_head_needs_one_target_loss,
 };
 
 struct ShapeError {
@@ -226,10 +228,29 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         n.shape = shape(1);
         break;
       }
+      case Op::heads: {  // the joined heads: each read by exactly one target_loss
+        if (i != int(N) - 1) return fail(Problem::heads_must_end_the_model, i, n, in);
+        long long total = 0;
+        for (int k = 0; k < n.input_count(); ++k) {
+          int losses = 0, readers = 0;
+          for (int j = 0; j < int(N); ++j)
+            for (int q = 0; q < nodes[j].input_count(); ++q)
+              if (j != i && nodes[j].inputs[q] == n.inputs[k]) {
+                ++readers;
+                losses += nodes[j].op == Op::target_loss;
+              }
+          if (losses != 1 || readers != 1)
+            return fail(Problem::each_head_needs_one_target_loss, i, n, nodes[n.inputs[k]].shape, shape(k));
+          total += nodes[n.inputs[k]].shape.elements();
+        }
+        n.shape = shape(int(total));
+        break;
+      }
       case Op::input:
         break;
     }
   }
+
   // Names key checkpoints and schedule overrides: each must be unique.
   for (int i = 1; i < int(N); ++i)
     for (int j = 0; j < i; ++j)
@@ -267,6 +288,10 @@ template <int Layer, Label Name, Shape Got>
 struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes), or flatten (K, 1, 1) logits; per-pixel (K, H, W) logits take pixel_softmax_cross_entropy"); };
 template <int Layer, Label Name, Shape Got, Shape Kinds>
 struct target_loss_channels_not_a_multiple_of_its_kinds { static_assert(Layer < 0, "target_loss(kinds): expects an image (C, H, W) or flat (F) input whose channels (features) are a multiple of the number of kinds, and a positive smooth_l1 beta; change the head's channels or the kinds"); };
+template <int Layer, Label Name, Shape Got>
+struct heads_must_end_the_model { static_assert(Layer < 0, "heads(...): joins the model's heads into its output, so it must be the model's last part"); };
+template <int Layer, Label Name, Shape Head, Shape Index>
+struct each_head_needs_exactly_one_reader_its_target_loss { static_assert(Layer < 0, "heads(...): end every branch with a target_loss that reads the head's output, and read that output nowhere else (Index: the branch)"); };
 template <int Layer, Label Name, Shape Got>
 struct nothing_may_follow_a_loss { static_assert(Layer < 0, "kiln::model: a loss must be the last layer of its branch"); };
 template <int Layer, Label Name, Shape Got, Shape Other>
@@ -327,6 +352,8 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::upsampling_expects_an_image) (void)upsampling_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::heads_must_end_the_model) (void)heads_must_end_the_model<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::each_head_needs_one_target_loss) (void)each_head_needs_exactly_one_reader_its_target_loss<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::loss_channels_not_a_multiple_of_its_kinds) (void)target_loss_channels_not_a_multiple_of_its_kinds<L, E.name, E.got, E.other>{};
   return E.problem == Problem::none;
 }

@@ -46,6 +46,9 @@ enum class Op : unsigned char {
   // Elementwise losses against float targets given with the batch (detectors' heads):
   // each channel has its LossKind, and every element its target value and weight.
   target_loss,
+  // The join of heads(...) (blocks.hpp): every head's output flattened, in order, as the
+  // model's output. Always the last node.
+  heads,
 };
 
 constexpr std::string_view op_name(Op op) {
@@ -78,6 +81,7 @@ constexpr std::string_view op_name(Op op) {
     case Op::gru: return "gru";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
     case Op::target_loss: return "target_loss";
+    case Op::heads: return "heads";
   }
   return "?";
 }

@@ -31,10 +31,12 @@ struct Model {
       if (is_loss(nodes[i].op)) return i;
     return -1;
   }
-  // The node whose value forward() returns: what the loss reads, or the last node.
+  // The node whose value forward() returns: the join of heads(...), what the loss
+  // reads, or the last node.
   constexpr int output_node() const {
     const int loss = loss_node();
-    return loss >= 0 ? nodes[loss].inputs[0] : N - 1;
+    if (nodes[N - 1].op == Op::heads || loss < 0) return N - 1;
+    return nodes[loss].inputs[0];
   }
   constexpr Shape output_shape() const { return nodes[output_node()].shape; }
   // Whether the loss is a target_loss (float targets, not int32 labels).

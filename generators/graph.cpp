@@ -38,13 +38,28 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.batch = batch;
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
+  // Each target_loss's targets: with heads(...), its head's slice of the joined targets.
+  std::map<int, Func> targets_of;
   if (model.loss_node >= 0 && uses_targets(model)) {  // float targets(shape..., plane, n)
     std::vector<Var> at = d.targets_of(model.output_shape());
     std::vector<Expr> clamped_n(at.begin(), at.end());
     clamped_n.back() = clamp(d.n, 0, batch - 1);
     Func targets("targets_clamped");
     targets(at) = labels(clamped_n);
-    m.ctx.targets = targets;
+    const Node& out = model.nodes[model.output_node];
+    if (out.op != Op::heads) targets_of[model.loss_node] = targets;
+    long long begin = 0;
+    for (int k = 0; out.op == Op::heads && k < out.input_count(); ++k) {
+      const Shape s = model.nodes[out.inputs[k]].shape;
+      int loss = 0;  // the head's target_loss (shape inference made sure there is one)
+      while (!(is_loss(model.nodes[loss].op) && model.nodes[loss].inputs[0] == out.inputs[k])) ++loss;
+      const std::vector<Var> args = d.targets_of(s);
+      const std::vector<Expr> element(args.begin(), args.end() - 2);
+      Func slice(func_name(model.nodes[loss].name, "targets"));
+      slice(args) = targets(Expr(int(begin)) + flat_index(s, element), args[args.size() - 2], d.n);
+      targets_of[loss] = slice;
+      begin += s.elements();
+    }
   } else if (model.loss_node >= 0) {  // one label per position of the logits: labels(n), (t, n), (x, y, n)
     const Shape out = model.output_shape();
     std::vector<Var> at = d.positions(out);
@@ -55,6 +70,12 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
     m.ctx.labels = lab;
   }
 
+  // The context node i is lowered in: a target_loss sees its own targets.
+  auto context_of = [&](int i) {
+    Context c = m.ctx;
+    if (targets_of.count(i)) c.targets = targets_of.at(i);
+    return c;
+  };
   auto tensors_in = [&](int i) {
     std::vector<Tensor> in;
     const Node& node = model.nodes[i];
@@ -66,10 +87,16 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     for (const Parameter& p : model.parameters_of(int(i))) views[i].push_back(parameter_view(params, p));
     for (const Parameter& p : model.buffers_of(int(i))) views[i].push_back(parameter_view(inputs.buffers, p));
-    lower_forward(model.nodes[i], tensors_in(int(i)), views[i], m.ctx, m.nodes[i]);
+    lower_forward(model.nodes[i], tensors_in(int(i)), views[i], context_of(int(i)), m.nodes[i]);
   }
   m.output = m.nodes[model.output_node]["out"];
-  if (model.loss_node >= 0) m.loss = m.nodes[model.loss_node]["out"];
+  if (model.loss_node >= 0) {  // the sum of the losses (several: the heads' target_losses)
+    Expr total = 0.0f;
+    for (std::size_t i = 1; i < model.nodes.size(); ++i)
+      if (is_loss(model.nodes[i].op)) total += m.nodes[i]["out"]();
+    m.loss = targets_of.size() > 1 ? Func("loss_total") : m.nodes[model.loss_node]["out"];
+    if (targets_of.size() > 1) m.loss() = total;
+  }
   if (!training) return m;
 
   // The buffers a training batch moves (batch norm's running statistics); the rest
@@ -95,7 +122,7 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
       f["d_out"] = sum_of(contributions[i], node.shape, func_name(node.name, "d_out"));
       if (contributions[i].size() > 1) f["d_out_sum"] = f["d_out"];
     }
-    lower_adjoint(node, tensors_in(i), views[i], m.ctx, f);
+    lower_adjoint(node, tensors_in(i), views[i], context_of(i), f);
     for (int k = 0; k < node.input_count(); ++k)
       contributions[node.inputs[k]].push_back(f["d_in" + std::to_string(k)]);
   }

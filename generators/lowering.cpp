@@ -31,6 +31,18 @@ std::vector<Var> Dims::targets_of(Shape s) const {
   return args;
 }
 
+Expr flat_index(Shape s, const std::vector<Expr>& a) {
+  if (s.is_image()) return a[0] + s.width() * (a[1] + s.height() * a[2]);
+  if (s.is_sequence()) return a[0] + s[1] * a[1];
+  return a[0];
+}
+
+std::vector<Expr> element_at(Shape s, Expr j) {
+  if (s.is_image()) return {j % s.width(), (j / s.width()) % s.height(), j / (s.width() * s.height())};
+  if (s.is_sequence()) return {j % s[1], j / s[1]};
+  return {j};
+}
+
 std::string func_name(const Label& name, std::string_view role) {
   std::string s(name.view());
   for (char& ch : s)
@@ -119,6 +131,7 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::gru: ops::recurrent_forward(node, in[0], params, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
     case Op::target_loss: ops::target_loss_forward(node, in[0], ctx, f); break;
+    case Op::heads: ops::heads_forward(node, in, f); break;
     case Op::input: break;
   }
 }
@@ -153,6 +166,7 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::gru: ops::recurrent_adjoint(node, in[0], params, ctx, f); break;
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;
     case Op::target_loss: ops::target_loss_adjoint(node, in[0], ctx, f); break;
+    case Op::heads:  // the model's output: nothing reads it, so it has no adjoint
     case Op::input: break;
   }
 }

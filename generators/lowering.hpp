@@ -65,6 +65,12 @@ struct NodeFuncs {
   bool has(const std::string& role) const { return funcs.count(role) != 0; }
 };
 
+// PyTorch's flat order of one sample's elements ((C, H, W) and (T, F) row-major): the
+// flat index of the element at arguments `a` (Dims::of(s) without n), and the arguments
+// of flat element j.
+Expr flat_index(Shape s, const std::vector<Expr>& a);
+std::vector<Expr> element_at(Shape s, Expr j);
+
 // A Halide Func name for a layer or parameter name and a role: "conv1.weight" ->
 // "conv1_weight", ("conv1", "acc") -> "conv1_acc". Halide reserves '.' in names.
 std::string func_name(const Label& name, std::string_view role = {});

@@ -371,6 +371,7 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
       if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
       break;
     case Op::target_loss:  // the adjoint is read by the head's three sums: computed once
+      f["out"].compute_root();  // a sum (with heads(...), one of several)
       if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
       break;
     default:

@@ -206,6 +206,7 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       if (has("d_in0")) root(f["d_in0"], p);
       break;
     case Op::target_loss:
+      f["out"].compute_root();
       if (has("d_in0")) root(f["d_in0"], p);
       break;
     default:

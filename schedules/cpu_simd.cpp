@@ -188,6 +188,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     case Op::target_loss:  // the adjoint is read by the head's three sums: computed once
+      f["out"].compute_root();  // a sum (with heads(...), one of several)
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     default:

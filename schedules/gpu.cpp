@@ -136,7 +136,7 @@ struct GpuPolicy {
         each({"max", "logsumexp", "d_in0"});
         break;
       case Op::target_loss:
-        each({"d_in0"});
+        each({"out", "d_in0"});
         break;
       default:
         break;  // activations, dropout, normalize, add, concat: inlined into their readers

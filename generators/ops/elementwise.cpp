@@ -17,28 +17,42 @@ namespace kiln::gen::ops {
 using namespace Halide;
 
 void flatten_forward(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, t, n] = dims();
+  const auto& d = dims();
   Func out(func_name(node.name));
-  if (in.shape.is_image()) {
-    const int H = in.shape.height(), W = in.shape.width();
-    out(i, n) = in.f(i % W, (i / W) % H, i / (W * H), n);
-  } else {
-    out(i, n) = in.f(i, n);
-  }
+  std::vector<Expr> at = element_at(in.shape, d.i);
+  at.push_back(d.n);
+  out(d.i, d.n) = in.f(at);
   f["out"] = out;
 }
 
 void flatten_adjoint(const Node& node, const Tensor& in, NodeFuncs& f) {
-  const auto& [x, y, c, i, t, n] = dims();
-  Func g = f["d_out"];
+  const auto& d = dims();
   Func d_in(func_name(node.name, "d_in0"));
-  if (in.shape.is_image()) {
-    const int H = in.shape.height(), W = in.shape.width();
-    d_in(x, y, c, n) = g(x + W * (y + H * c), n);
-  } else {
-    d_in(i, n) = g(i, n);
-  }
+  const std::vector<Var> args = d.of(in.shape);
+  d_in(args) = f["d_out"](flat_index(in.shape, std::vector<Expr>(args.begin(), args.end() - 1)), d.n);
   f["d_in0"] = d_in;
+}
+
+void heads_forward(const Node& node, std::span<const Tensor> in, NodeFuncs& f) {
+  const auto& d = dims();
+  // Head k holds the flat elements [begin_k, begin_k + size_k).
+  std::vector<int> begin;
+  int total = 0;
+  for (const Tensor& t : in) {
+    begin.push_back(total);
+    total += int(t.shape.elements());
+  }
+  auto element_of = [&](std::size_t k) {
+    const int size = int(in[k].shape.elements());
+    std::vector<Expr> at = element_at(in[k].shape, clamp(d.i - begin[k], 0, size - 1));
+    at.push_back(d.n);
+    return in[k].f(at);
+  };
+  Expr v = element_of(in.size() - 1);
+  for (int k = int(in.size()) - 2; k >= 0; --k) v = select(d.i < begin[k + 1], element_of(k), v);
+  Func out(func_name(node.name));
+  out(d.i, d.n) = v;
+  f["out"] = out;
 }
 
 void activation_forward(const Node& node, const Tensor& in, NodeFuncs& f) {

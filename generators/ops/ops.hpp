@@ -48,6 +48,8 @@ void maxout_adjoint(const Node&, const Tensor& in, NodeFuncs&);
 
 void merge_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
 void merge_adjoint(const Node&, std::span<const Tensor> in, NodeFuncs&);
+// heads' join: the inputs flattened and joined (forward only: it ends the model).
+void heads_forward(const Node&, std::span<const Tensor> in, NodeFuncs&);
 
 // embedding and one_hot (w: embedding's table; undefined for one_hot).
 void embedding_forward(const Node&, const Tensor& in, const Func& w, NodeFuncs&);

@@ -64,7 +64,7 @@ void target_loss_forward(const Node& node, const Tensor& in, const Context& ctx,
                         : RDom(0, s[0], 0, ctx.batch, "r_elements");
   std::vector<Expr> at;
   for (int k = 0; k < r.dimensions(); ++k) at.push_back(r[k]);
-  Func loss("loss");
+  Func loss(func_name(node.name));  // one per head when there are several
   loss() = 0.0f;
   loss() += ctx.targets(in_plane(at, 1)) *
             element(node, channel_of(s, at), in.f(at), ctx.targets(in_plane(at, 0)), false) /
@@ -74,7 +74,7 @@ void target_loss_forward(const Node& node, const Tensor& in, const Context& ctx,
 
 void target_loss_adjoint(const Node& node, const Tensor& in, const Context& ctx, NodeFuncs& f) {
   const std::vector<Var> args = dims().of(in.shape);
-  Func d_in("loss_d_in0");
+  Func d_in(func_name(node.name, "d_in0"));
   d_in(args) = ctx.targets(in_plane(args, 1)) *
                element(node, channel_of(in.shape, args), in.f(args), ctx.targets(in_plane(args, 0)), true) /
                cast<float>(ctx.batch);

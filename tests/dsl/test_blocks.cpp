@@ -1,4 +1,4 @@
-// Composition: sequence, residual (identity and projection shortcuts), concat, repeat<N>.
+// Composition: sequence, residual (identity and projection shortcuts), concat, repeat<N>, heads.
 // A block is placed into the model's flat node array in order; these tests check where
 // each node lands, which nodes it reads (its wiring) and the shapes that result.
 #include <catch2/catch.hpp>
@@ -155,3 +155,20 @@ TEST_CASE("dsl blocks: a ResNet-style stage, checked when the program runs") {
   CHECK(m.output_node() == 16);
   CHECK(m.loss_node() == 17);
 }
+
+namespace {
+// heads(...): each branch wired to the block's entry; the join reads what each branch's
+// loss reads, ends the model and is its output, the heads flattened and joined.
+//   0 input 3x8x8, 1 conv1, 2 conv2 (head 1), 3 target_loss1, 4 flatten1, 5 fc1 (head 2),
+//   6 target_loss2, 7 heads1 = join of 2 and 5
+constexpr auto two_headed = model("t", input(3, 8, 8), conv2d(4, 3, pad(1)),
+    heads(sequence(conv2d(2, 1), target_loss({LossKind::logistic})),
+          sequence(flatten, dense(3), target_loss({LossKind::squared}))));
+static_assert(two_headed.error.problem == Problem::none);
+static_assert(two_headed.size() == 8);
+static_assert(two_headed[2].inputs == reads(1) && two_headed[3].inputs == reads(2));
+static_assert(two_headed[4].inputs == reads(1) && two_headed[6].inputs == reads(5));
+static_assert(two_headed[7].op == Op::heads && two_headed[7].inputs == reads(2, 5));
+static_assert(two_headed.output_node() == 7 && two_headed.output_shape() == shape(2 * 8 * 8 + 3));
+static_assert(two_headed.loss_node() == 3 && two_headed.uses_targets());
+}  // namespace

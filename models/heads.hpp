@@ -1,0 +1,26 @@
+// Several heads on shared features (heads(...) in dsl/blocks.hpp), in the smallest net
+// that has them: a dense-prediction head (a 1x1 conv over an 8 x 8 map: objectness and
+// box numbers, as a proposal network's) beside a flat head (class scores and a box, as a
+// localizer's), each with its own target_loss. Never trained: tests/cli/torch_interop.py
+// checks its forward output, loss and gradients against a PyTorch twin.
+#pragma once
+#include "dsl/kiln.hpp"
+
+namespace kiln::models {
+using namespace kiln;
+
+namespace two_heads_kinds {
+using enum LossKind;
+inline constexpr LossKind dense[] = {logistic, logistic, smooth_l1, smooth_l1, squared};
+inline constexpr LossKind flat[] = {logistic, logistic, logistic, smooth_l1, smooth_l1, smooth_l1, smooth_l1};
+}  // namespace two_heads_kinds
+
+inline constexpr auto two_heads = checked<model("two_heads",
+    input(3, 16, 16),
+    conv2d(8, 3, pad(1)), relu, max_pool(2),  // 8 x 8 x 8
+    heads(sequence(conv2d(10, 1).named("proposals"), target_loss(two_heads_kinds::dense, 0.5f)),
+          sequence(flatten, dense(7).named("detection"), target_loss(two_heads_kinds::flat))))>;
+
+static_assert(two_heads.output_shape() == shape(10 * 8 * 8 + 7));
+
+}  // namespace kiln::models
