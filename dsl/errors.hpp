@@ -43,6 +43,7 @@ enum class Problem : unsigned char {
   loss_channels_not_a_multiple_of_its_kinds,
   heads_must_end_the_model,
   each_head_needs_one_target_loss,
+  roi_align_expects_an_image,
 };
 
 struct ShapeError {
@@ -228,6 +229,12 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         n.shape = shape(1);
         break;
       }
+      case Op::roi_align:  // regions of an image; sizes positive
+        if (!in.is_image()) return fail(Problem::roi_align_expects_an_image, i, n, in);
+        if (n.units <= 0 || n.kernel_h <= 0 || n.stride_h <= 0 || !(n.alpha > 0))
+          return fail(Problem::non_positive_size, i, n, in, shape(n.units, n.kernel_h, n.stride_h));
+        n.shape = shape(n.units, in.channels() * n.kernel_h * n.kernel_w);
+        break;
       case Op::heads: {  // the joined heads: each read by exactly one target_loss
         if (i != int(N) - 1) return fail(Problem::heads_must_end_the_model, i, n, in);
         long long total = 0;
@@ -288,6 +295,8 @@ template <int Layer, Label Name, Shape Got>
 struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes), or flatten (K, 1, 1) logits; per-pixel (K, H, W) logits take pixel_softmax_cross_entropy"); };
 template <int Layer, Label Name, Shape Got, Shape Kinds>
 struct target_loss_channels_not_a_multiple_of_its_kinds { static_assert(Layer < 0, "target_loss(kinds): expects an image (C, H, W) or flat (F) input whose channels (features) are a multiple of the number of kinds, and a positive smooth_l1 beta; change the head's channels or the kinds"); };
+template <int Layer, Label Name, Shape Got>
+struct roi_align_expects_an_image_input { static_assert(Layer < 0, "roi_align: expects a (C, H, W) feature map to cut its regions from; place it after the convs, before any flatten"); };
 template <int Layer, Label Name, Shape Got>
 struct heads_must_end_the_model { static_assert(Layer < 0, "heads(...): joins the model's heads into its output, so it must be the model's last part"); };
 template <int Layer, Label Name, Shape Head, Shape Index>
@@ -352,6 +361,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::upsampling_expects_an_image) (void)upsampling_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::roi_align_expects_an_image) (void)roi_align_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::heads_must_end_the_model) (void)heads_must_end_the_model<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::each_head_needs_one_target_loss) (void)each_head_needs_exactly_one_reader_its_target_loss<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::loss_channels_not_a_multiple_of_its_kinds) (void)target_loss_channels_not_a_multiple_of_its_kinds<L, E.name, E.got, E.other>{};

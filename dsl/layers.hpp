@@ -46,6 +46,9 @@ enum class Op : unsigned char {
   // Elementwise losses against float targets given with the batch (detectors' heads):
   // each channel has its LossKind, and every element its target value and weight.
   target_loss,
+  // Regions of a run-time list warped to a fixed size (a two-stage detector's second
+  // stage): (C, H, W) -> (R, C P P), one row per region.
+  roi_align,
   // The join of heads(...) (blocks.hpp): every head's output flattened, in order, as the
   // model's output. Always the last node.
   heads,
@@ -81,6 +84,7 @@ constexpr std::string_view op_name(Op op) {
     case Op::gru: return "gru";
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
     case Op::target_loss: return "target_loss";
+    case Op::roi_align: return "roi_align";
     case Op::heads: return "heads";
   }
   return "?";
@@ -335,6 +339,20 @@ constexpr Node target_loss(const LossKind (&kinds)[K], float smooth_l1_beta = 1.
   n.kind_count = int(K);
   return n;
 }
+// roi_align(R, P, spatial_scale, sampling): torchvision.ops.roi_align(features, boxes,
+// output_size=P, spatial_scale, sampling_ratio=sampling, aligned=True) over R regions
+// per image given with the batch as float [N, R, 4] (x0, y0, x1, y1 in input pixels).
+// Each region is cut into P x P bins, each bin the mean of sampling x sampling bilinear
+// samples of the (C, H, W) features at region coordinates times spatial_scale, shifted by
+// half a pixel; samples more than a pixel outside the map are 0. Out: (R, C P P), a
+// sequence of regions (row r: region r's bins, channel-major, as PyTorch's [R, C, P, P]
+// flattened), which dense layers read per region. Differentiable in the features, not
+// in the boxes (as torchvision's).
+constexpr Node roi_align(int regions, int size, float spatial_scale, int sampling = 2) {
+  return Node{.op = Op::roi_align, .units = regions, .kernel_h = size, .kernel_w = size,
+              .stride_h = sampling, .stride_w = sampling, .alpha = spatial_scale};
+}
+
 // The per-sample shape of target_loss's targets for outputs of shape s: (2, s...).
 constexpr Shape target_shape(Shape s) {
   Shape t{s.rank + 1, {2, 0, 0, 0}};

@@ -172,3 +172,11 @@ static_assert(two_headed[7].op == Op::heads && two_headed[7].inputs == reads(2, 
 static_assert(two_headed.output_node() == 7 && two_headed.output_shape() == shape(2 * 8 * 8 + 3));
 static_assert(two_headed.loss_node() == 3 && two_headed.uses_targets());
 }  // namespace
+
+namespace {
+// roi_align: (C, H, W) features to a sequence of R regions of C P P bins, which dense
+// layers read per region.
+constexpr auto region_head = model("t", input(4, 8, 8), roi_align(6, 2, 0.5f), dense(5));
+static_assert(region_head.error.problem == Problem::none);
+static_assert(region_head[1].shape == shape(6, 4 * 2 * 2) && region_head[2].shape == shape(6, 5));
+}  // namespace

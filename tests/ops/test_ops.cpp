@@ -112,7 +112,32 @@ const std::vector<OpCase> op_cases = {
     {"target_loss flat, smooth_l1 beta 0.5 and logistic", target_loss({LossKind::smooth_l1, LossKind::logistic}, 0.5f),
      {shape(6)}, Data::wide},
     {"target_loss flat, squared only", target_loss({LossKind::squared}), {shape(5)}, Data::wide},
+    // Regions inside, across the border, outside and empty (roi_regions below).
+    {"roi_align 2x2 bins, 2x2 samples, scale 1/2", roi_align(8, 2, 0.5f), {shape(3, 5, 7)}},
+    {"roi_align 3x3 bins, 1 sample, scale 1", roi_align(4, 3, 1.0f, 1), {shape(2, 6, 4)}},
+    {"roi_align 1x1 bin, 3x3 samples, scale 1/4", roi_align(5, 1, 0.25f, 3), {shape(2, 3, 3)}},
 };
+
+// roi_align's regions [N, R, 4] for features of shape s: region r of each sample is, by
+// r % 4, inside the image, across its top-left or bottom-right border, entirely
+// outside it, or empty (x1 = x0, y1 = y0). Corners in input pixels (the map / scale).
+Tensor roi_regions(const Node& node, Shape s, int N, std::mt19937& rng) {
+  const double W = s.width() / node.alpha, H = s.height() / node.alpha;
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Tensor rois({N, node.units, 4});
+  for (int k = 0; k < N * node.units; ++k) {
+    double* b = &rois.data[std::size_t(k) * 4];
+    const double x = u(rng) * W, y = u(rng) * H, w = u(rng) * W / 2, h = u(rng) * H / 2;
+    switch (k % node.units % 4) {
+      case 0: b[0] = x * 0.5; b[1] = y * 0.5; b[2] = b[0] + w; b[3] = b[1] + h; break;
+      case 1: b[0] = -w; b[1] = -h; b[2] = x; b[3] = y + H / 2; break;
+      case 2: b[0] = W + 2 / node.alpha + x; b[1] = y; b[2] = b[0] + w; b[3] = y + h; break;
+      default: b[0] = b[2] = x; b[1] = b[3] = y; break;
+    }
+    for (int j = 0; j < 4; ++j) b[j] = double(float(b[j]));
+  }
+  return rois;
+}
 
 // The layer with a name and its output shape, as model() would give it.
 Node placed(Node node, const std::vector<Shape>& in) {
@@ -141,7 +166,7 @@ std::vector<int> pytorch_shape(const Parameter& p) {
 struct OpPipeline {
   std::vector<ImageParam> inputs;
   std::vector<ImageParam> params;  // weight, bias
-  ImageParam d_out, labels, targets;  // targets: target_loss's
+  ImageParam d_out, labels, targets, rois;  // targets: target_loss's; rois: roi_align's
   std::vector<std::string> roles;  // "out", "d_in0".., "d_weight", "d_bias": the outputs, in order
   Halide::Pipeline pipeline;
 };
@@ -173,6 +198,12 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   const std::vector<Halide::Var> at = d.positions(logits);
   labels(at) = Halide::clamp(p.labels(at), 0, is_loss(node.op) ? class_count(logits) - 1 : 0);
   ctx.labels = labels;
+  if (node.op == Op::roi_align) {
+    p.rois = ImageParam(Halide::Float(32), 3, "rois");
+    Func rois("rois_of");
+    rois(d.i, d.t, d.n) = p.rois(d.i, d.t, d.n);
+    ctx.rois = rois;
+  }
   if (node.op == Op::target_loss) {
     p.targets = ImageParam(Halide::Float(32), target_shape(logits).rank + 1, "targets");
     Func targets("targets_of");
@@ -278,6 +309,11 @@ void check_op(const OpCase& c, int case_index) {
           w = w < -0.5 ? 0.0 : double(float(w + 1));
         }
     }
+    const Tensor rois = node.op == Op::roi_align ? roi_regions(node, c.inputs[0], N, rng) : Tensor();
+    auto forward_of = [&](const std::vector<const Tensor*>& in, const std::vector<Tensor>& w, reference::Mode mode) {
+      if (node.op == Op::roi_align) return reference::roi_align(node, *in[0], rois);
+      return reference::forward(node, in, w, mode);
+    };
     auto loss_of = [&](const Tensor& logits) {
       if (node.op == Op::target_loss) return reference::target_loss(node, logits, targets);
       return logits.shape.size() == 4 ? reference::pixel_cross_entropy(logits, labels)
@@ -290,7 +326,7 @@ void check_op(const OpCase& c, int case_index) {
       std::vector<const Tensor*> ptrs;
       for (const Tensor& t : in) ptrs.push_back(&t);
       if (loss) return loss_of(in[0]);
-      return reference::dot(reference::forward(node, ptrs, w, training), R);
+      return reference::dot(forward_of(ptrs, w, training), R);
     };
 
     // Bind the inputs; every output starts as NaN.
@@ -302,6 +338,8 @@ void check_op(const OpCase& c, int case_index) {
     p.labels.set(label_buffer);
     Halide::Buffer<float> target_buffer;
     if (node.op == Op::target_loss) p.targets.set(target_buffer = buffer_of(targets));
+    Halide::Buffer<float> roi_buffer;
+    if (node.op == Op::roi_align) p.rois.set(roi_buffer = buffer_of(rois));
     std::vector<std::vector<int>> out_shapes{loss ? std::vector<int>{} : batched(N, node.shape)};
     for (const Tensor& t : in) out_shapes.push_back(t.shape);
     for (std::size_t k = 0; k < learned; ++k) out_shapes.push_back(w[k].shape);
@@ -317,7 +355,7 @@ void check_op(const OpCase& c, int case_index) {
     for (const Tensor& t : in) ptrs.push_back(&t);
     const std::vector<double> want =
         loss ? std::vector<double>{loss_of(in[0])}
-             : reference::forward(node, ptrs, w, training).data;
+             : forward_of(ptrs, w, training).data;
     compare(tag + "out", got(0), want, Metric::elementwise, forward_tolerance);
 
     // Adjoints w.r.t. each input, then the weight and the bias.

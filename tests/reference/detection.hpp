@@ -1,5 +1,6 @@
-// Double-precision references for the detection losses, written from their textbook
-// definitions (not from the lowering's stable forms).
+// Double-precision references for the detection ops: the losses written from their
+// textbook definitions (not from the lowering's stable forms), RoI align one sample at a
+// time as torchvision's CPU kernel computes it.
 #pragma once
 #include "reference/ops.hpp"
 
@@ -35,6 +36,44 @@ inline double target_loss(const Node& node, const Tensor& x, const Tensor& targe
       total += w * element_loss(node.loss_kinds[c % node.kind_count], x.data[n * per_sample + e], t, node.alpha);
     }
   return total / N;
+}
+
+// roi_align(node) of features [N, C, H, W] and regions [N, R, 4] (x0, y0, x1, y1 in
+// input pixels): [N, R, C P P], written after torchvision's roi_align (aligned=True)
+// one sample at a time.
+inline double bilinear_sample(const Tensor& f, int n, int c, double y, double x) {
+  const int H = f.dim(2), W = f.dim(3);
+  if (y < -1.0 || y > H || x < -1.0 || x > W) return 0;
+  y = std::max(y, 0.0);
+  x = std::max(x, 0.0);
+  int y0 = int(y), x0 = int(x), y1, x1;
+  if (y0 >= H - 1) { y0 = y1 = H - 1; y = y0; } else { y1 = y0 + 1; }
+  if (x0 >= W - 1) { x0 = x1 = W - 1; x = x0; } else { x1 = x0 + 1; }
+  const double ly = y - y0, lx = x - x0, hy = 1 - ly, hx = 1 - lx;
+  return hy * hx * f.at(n, c, y0, x0) + hy * lx * f.at(n, c, y0, x1) + ly * hx * f.at(n, c, y1, x0) +
+         ly * lx * f.at(n, c, y1, x1);
+}
+inline Tensor roi_align(const Node& node, const Tensor& f, const Tensor& rois) {
+  const int N = f.dim(0), C = f.dim(1), R = node.units, P = node.kernel_h, S = node.stride_h;
+  const double scale = node.alpha;
+  Tensor out({N, R, C * P * P});
+  for (int n = 0; n < N; ++n)
+    for (int r = 0; r < R; ++r) {
+      const double* box = &rois.data[(std::size_t(n) * R + r) * 4];
+      const double x0 = box[0] * scale - 0.5, y0 = box[1] * scale - 0.5;
+      const double bw = (box[2] * scale - 0.5 - x0) / P, bh = (box[3] * scale - 0.5 - y0) / P;
+      for (int c = 0; c < C; ++c)
+        for (int ph = 0; ph < P; ++ph)
+          for (int pw = 0; pw < P; ++pw) {
+            double total = 0;
+            for (int iy = 0; iy < S; ++iy)
+              for (int ix = 0; ix < S; ++ix)
+                total += bilinear_sample(f, n, c, y0 + ph * bh + (iy + 0.5) * bh / S,
+                                         x0 + pw * bw + (ix + 0.5) * bw / S);
+            out.data[((std::size_t(n) * R + r) * C + c) * P * P + ph * P + pw] = total / (S * S);
+          }
+    }
+  return out;
 }
 
 }  // namespace kiln::reference
