@@ -44,6 +44,7 @@ enum class Problem : unsigned char {
   heads_must_end_the_model,
   each_head_needs_one_target_loss,
   roi_align_expects_an_image,
+  roi_align_region_counts_differ,
 };
 
 struct ShapeError {
@@ -221,9 +222,9 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
           return fail(Problem::loss_classes_differ_from_vocabulary, i, n, in, shape(nodes[0].vocabulary));
         n.shape = shape(1);
         break;
-      case Op::target_loss: {  // images or flat outputs, the kinds repeating over channels
-        const int channels = in[0];
-        if ((!in.is_image() && !in.is_flat()) || n.kind_count < 1 || channels % n.kind_count != 0 ||
+      case Op::target_loss: {  // the kinds repeat over channels (images) or features
+        const int channels = in.is_sequence() ? in[1] : in[0];
+        if (n.kind_count < 1 || channels % n.kind_count != 0 ||
             !(n.alpha > 0))
           return fail(Problem::loss_channels_not_a_multiple_of_its_kinds, i, n, in, shape(n.kind_count));
         n.shape = shape(1);
@@ -233,6 +234,9 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         if (!in.is_image()) return fail(Problem::roi_align_expects_an_image, i, n, in);
         if (n.units <= 0 || n.kernel_h <= 0 || n.stride_h <= 0 || !(n.alpha > 0))
           return fail(Problem::non_positive_size, i, n, in, shape(n.units, n.kernel_h, n.stride_h));
+        for (int j = 1; j < i; ++j)  // every roi_align reads the same list of regions
+          if (nodes[j].op == Op::roi_align && nodes[j].units != n.units)
+            return fail(Problem::roi_align_region_counts_differ, i, n, in, shape(nodes[j].units, n.units));
         n.shape = shape(n.units, in.channels() * n.kernel_h * n.kernel_w);
         break;
       case Op::heads: {  // the joined heads: each read by exactly one target_loss
@@ -294,9 +298,11 @@ struct dense_expects_a_flat_input { static_assert(Layer < 0, "dense: expects a f
 template <int Layer, Label Name, Shape Got>
 struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "softmax_cross_entropy: expects flat (classes) logits, or per-step (T, classes) logits of a sequence; end the model with dense(classes), or flatten (K, 1, 1) logits; per-pixel (K, H, W) logits take pixel_softmax_cross_entropy"); };
 template <int Layer, Label Name, Shape Got, Shape Kinds>
-struct target_loss_channels_not_a_multiple_of_its_kinds { static_assert(Layer < 0, "target_loss(kinds): expects an image (C, H, W) or flat (F) input whose channels (features) are a multiple of the number of kinds, and a positive smooth_l1 beta; change the head's channels or the kinds"); };
+struct target_loss_channels_not_a_multiple_of_its_kinds { static_assert(Layer < 0, "target_loss(kinds): expects an input whose channels (C of (C, H, W); F of (F) or of a sequence (T, F)) are a multiple of the number of kinds, and a positive smooth_l1 beta; change the head's channels or the kinds"); };
 template <int Layer, Label Name, Shape Got>
 struct roi_align_expects_an_image_input { static_assert(Layer < 0, "roi_align: expects a (C, H, W) feature map to cut its regions from; place it after the convs, before any flatten"); };
+template <int Layer, Label Name, Shape Got, Shape EarlierThenThis>
+struct roi_align_region_counts_differ { static_assert(Layer < 0, "roi_align: every roi_align of a model reads the same list of regions given with the batch, so all must take the same number R"); };
 template <int Layer, Label Name, Shape Got>
 struct heads_must_end_the_model { static_assert(Layer < 0, "heads(...): joins the model's heads into its output, so it must be the model's last part"); };
 template <int Layer, Label Name, Shape Head, Shape Index>
@@ -362,6 +368,7 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::roi_align_expects_an_image) (void)roi_align_expects_an_image_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::roi_align_region_counts_differ) (void)roi_align_region_counts_differ<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::heads_must_end_the_model) (void)heads_must_end_the_model<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::each_head_needs_one_target_loss) (void)each_head_needs_exactly_one_reader_its_target_loss<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::loss_channels_not_a_multiple_of_its_kinds) (void)target_loss_channels_not_a_multiple_of_its_kinds<L, E.name, E.got, E.other>{};

@@ -323,10 +323,10 @@ inline constexpr Node softmax_cross_entropy{.op = Op::softmax_cross_entropy};
 inline constexpr Node pixel_softmax_cross_entropy{.op = Op::softmax_cross_entropy, .per_pixel = true};
 
 // target_loss(kinds): the weighted sum, over every element of its input (an image
-// (C, H, W) or flat (F)), of the element's loss against a float target, divided by the
-// batch size N:
+// (C, H, W), flat (F) or a sequence (T, F) such as roi_align's regions), of the element's
+// loss against a float target, divided by the batch size N:
 //   loss = (1/N) sum_n sum_e weight(e, n) loss_kind(c(e))(x(e, n), target(e, n))
-// with c(e) the element's channel (feature, for flat inputs) and the kinds repeating
+// with c(e) the element's channel (its feature f, for flat inputs and sequences) and the kinds repeating
 // every `kinds` channels, so that one pattern covers each anchor of a detector's head:
 //   target_loss({logistic, logistic, squared, squared, logistic, logistic})
 // Targets and weights come with the batch, as float [N, 2, shape] (target_shape): the

@@ -39,6 +39,13 @@ struct Model {
     return nodes[loss].inputs[0];
   }
   constexpr Shape output_shape() const { return nodes[output_node()].shape; }
+  // The regions per image that the model's roi_align layers read (one list for all of
+  // them, given with the batch as [N, R, 4]); 0 without roi_align.
+  constexpr int region_count() const {
+    for (int i = 0; i < N; ++i)
+      if (nodes[i].op == Op::roi_align) return nodes[i].units;
+    return 0;
+  }
   // Whether the loss is a target_loss (float targets, not int32 labels).
   constexpr bool uses_targets() const {
     const int loss = loss_node();

@@ -40,6 +40,13 @@ inline bool uses_targets(const ModelView& m) {
   return m.loss_node >= 0 && m.nodes[m.loss_node].op == Op::target_loss;
 }
 
+// The regions per image of the model's roi_align layers (Model::region_count); 0 without.
+inline int region_count(const ModelView& m) {
+  for (const Node& n : m.nodes)
+    if (n.op == Op::roi_align) return n.units;
+  return 0;
+}
+
 // The view of a model variable: view_of<kiln::models::lenet5>().
 template <const auto& M>
 ModelView view_of() {

@@ -1,7 +1,7 @@
 // The three generated entries of a model, as Halide generators:
-//   forward(params, buffers, input) -> output                      (inference)
-//   gradients(params, buffers, input, labels, seed) -> loss, grad_params, grad_input
-//   train_step(params, m, v, buffers, input, labels, seed, hyper-parameters, clip_norm)
+//   forward(params, buffers, input[, rois]) -> output                      (inference)
+//   gradients(params, buffers, input[, rois], labels, seed) -> loss, grad_params, grad_input
+//   train_step(params, m, v, buffers, input[, rois], labels, seed, hyper-parameters, clip_norm)
 //       -> loss, params', m', v', buffers'
 // gradients and train_step run the model in training mode (batch statistics, dropout
 // drawn from `seed`). Buffers: params, m, v, grad_params are flat float32 [P];
@@ -9,7 +9,8 @@
 // PyTorch's NCHW memory order (Halide dims x, y, c, n), sequences (i, t, n); labels
 // int32 [N] (per-step logits: [N, T], Halide dims t, n; per-pixel logits: [N, H, W],
 // Halide dims x, y, n), or for a target_loss float32 targets [N, 2, output shape]
-// (Halide dims x, y, c, plane, n); output the
+// (Halide dims x, y, c, plane, n); rois, for models with roi_align only, float32
+// [N, R, 4] regions (x0, y0, x1, y1 in input pixels; Halide dims k, r, n); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
 // reads each element only before writing it.
@@ -29,6 +30,35 @@
 namespace kiln::gen {
 
 using ViewFn = ModelView (*)();
+
+// What an entry's inputs depend on, known when the generator class is built: the
+// element type of its labels (int32 class labels, or float targets for a target_loss)
+// and the regions per image of its roi_align layers (0: no region input).
+template <class LabelType, int Regions>
+struct EntryTraits {
+  using Label = LabelType;
+  static constexpr int regions = Regions;
+};
+template <const auto& M>
+using TraitsOf = EntryTraits<std::conditional_t<M.uses_targets(), float, int32_t>, M.region_count()>;
+
+// The region list of a model with roi_align: float [N, R, 4] (Halide dims k, r, n),
+// the input "rois" right after the batch; nothing for other models.
+template <int R>
+struct RegionsInput {
+  Halide::GeneratorInput<Halide::Buffer<float>> rois{"rois", 3};
+  Halide::Func func() const { return rois; }
+  void estimate(int batch) {
+    rois.dim(0).set_estimate(0, 4);
+    rois.dim(1).set_estimate(0, R);
+    rois.dim(2).set_estimate(0, batch);
+  }
+};
+template <>
+struct RegionsInput<0> {
+  Halide::Func func() const { return {}; }
+  void estimate(int) {}
+};
 
 template <class Self, ViewFn View>
 struct EntryBase : Halide::Generator<Self> {
@@ -110,12 +140,13 @@ struct EntryBase : Halide::Generator<Self> {
   }
 };
 
-template <ViewFn View>
-struct Forward : EntryBase<Forward<View>, View> {
-  using B = EntryBase<Forward<View>, View>;
+template <ViewFn View, class Traits>
+struct Forward : EntryBase<Forward<View, Traits>, View> {
+  using B = EntryBase<Forward<View, Traits>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
+  RegionsInput<Traits::regions> regions;
   typename B::template Output<Halide::Buffer<float>> output{"output", B::output_dims()};
 
   void generate() {
@@ -126,7 +157,8 @@ struct Forward : EntryBase<Forward<View>, View> {
     if (uses_targets(B::model())) no_labels(dims().targets_of(out)) = 0.0f;
     else no_labels(dims().positions(out)) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
-    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0}, false);
+    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0, regions.func()}, false);
+    regions.estimate(B::batch_estimate);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;
     params.dim(0).set_estimate(0, int(B::model().parameter_count));
     B::estimate_flat(buffers, B::buffer_floats());
@@ -136,14 +168,14 @@ struct Forward : EntryBase<Forward<View>, View> {
   }
 };
 
-// LabelT: int32_t class labels, or float targets for a target_loss (Labels<> below).
-template <ViewFn View, class LabelT>
-struct Gradients : EntryBase<Gradients<View, LabelT>, View> {
-  using B = EntryBase<Gradients<View, LabelT>, View>;
+template <ViewFn View, class Traits>
+struct Gradients : EntryBase<Gradients<View, Traits>, View> {
+  using B = EntryBase<Gradients<View, Traits>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  typename B::template Input<Halide::Buffer<LabelT>> labels{"labels", B::label_dims()};
+  RegionsInput<Traits::regions> regions;
+  typename B::template Input<Halide::Buffer<typename Traits::Label>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Buffer<float>> grad_params{"grad_params", 1};
@@ -152,7 +184,8 @@ struct Gradients : EntryBase<Gradients<View, LabelT>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed}, true);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func()}, true);
+    regions.estimate(B::batch_estimate);
     B::estimate_flat(buffers, B::buffer_floats());
     seed.set_estimate(0);
     loss = m.loss;
@@ -170,15 +203,16 @@ struct Gradients : EntryBase<Gradients<View, LabelT>, View> {
   }
 };
 
-template <ViewFn View, class LabelT>
-struct TrainStep : EntryBase<TrainStep<View, LabelT>, View> {
-  using B = EntryBase<TrainStep<View, LabelT>, View>;
+template <ViewFn View, class Traits>
+struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
+  using B = EntryBase<TrainStep<View, Traits>, View>;
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> state_m{"state_m", 1};
   typename B::template Input<Halide::Buffer<float>> state_v{"state_v", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  typename B::template Input<Halide::Buffer<LabelT>> labels{"labels", B::label_dims()};
+  RegionsInput<Traits::regions> regions;
+  typename B::template Input<Halide::Buffer<typename Traits::Label>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
   typename B::template Input<float> learning_rate{"learning_rate", 0.01f};
@@ -196,7 +230,8 @@ struct TrainStep : EntryBase<TrainStep<View, LabelT>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed}, true);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func()}, true);
+    regions.estimate(B::batch_estimate);
     loss = m.loss;
     buffers_out = m.buffers_out;
     B::estimate_flat(buffers, B::buffer_floats());
@@ -225,19 +260,16 @@ struct TrainStep : EntryBase<TrainStep<View, LabelT>, View> {
   }
 };
 
-// The element type of a model's labels input: int32 class labels, or float targets.
-template <bool UsesTargets>
-using Labels = std::conditional_t<UsesTargets, float, int32_t>;
-
 }  // namespace kiln::gen
 
 #define KILN_REGISTER_MODEL(NAME, MODEL)                                             \
   namespace kiln_registered_##NAME {                                                 \
   inline kiln::ModelView view() { return kiln::view_of<MODEL>(); }                   \
-  using labels = kiln::gen::Labels<MODEL.uses_targets()>;                            \
-  using gradients = kiln::gen::Gradients<view, labels>;                              \
-  using train_step = kiln::gen::TrainStep<view, labels>;                             \
+  using traits = kiln::gen::TraitsOf<MODEL>;                                         \
+  using forward = kiln::gen::Forward<view, traits>;                                  \
+  using gradients = kiln::gen::Gradients<view, traits>;                              \
+  using train_step = kiln::gen::TrainStep<view, traits>;                             \
   }                                                                                  \
-  HALIDE_REGISTER_GENERATOR(kiln::gen::Forward<kiln_registered_##NAME::view>, NAME##_forward) \
+  HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::forward, NAME##_forward) \
   HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::gradients, NAME##_gradients) \
   HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::train_step, NAME##_train_step)

@@ -38,6 +38,11 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.batch = batch;
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
+  if (inputs.rois.defined()) {  // read with n clamped, as the batch is
+    Func rois("rois_clamped");
+    rois(d.i, d.t, d.n) = inputs.rois(d.i, d.t, clamp(d.n, 0, batch - 1));
+    m.ctx.rois = rois;
+  }
   // Each target_loss's targets: with heads(...), its head's slice of the joined targets.
   std::map<int, Func> targets_of;
   if (model.loss_node >= 0 && uses_targets(model)) {  // float targets(shape..., plane, n)

@@ -23,4 +23,18 @@ inline constexpr auto two_heads = checked<model("two_heads",
 
 static_assert(two_heads.output_shape() == shape(10 * 8 * 8 + 7));
 
+// The same with a second stage: the flat head reads 4 regions per image (given with the
+// batch) cut out of the features by roi_align into 3 x 3 bins, through a hidden layer per
+// region (a two-stage detector's box head in small). Checked like two_heads.
+inline constexpr auto two_stage = checked<model("two_stage",
+    input(3, 16, 16),
+    conv2d(8, 3, pad(1)), relu,  // 8 x 16 x 16
+    heads(sequence(conv2d(5, 1).named("proposals"), target_loss({LossKind::logistic, LossKind::smooth_l1,
+                                                                 LossKind::smooth_l1, LossKind::smooth_l1,
+                                                                 LossKind::smooth_l1})),
+          sequence(roi_align(4, 3, 0.5f), dense(16).named("fc"), relu, dense(7).named("detection"),
+                   target_loss(two_heads_kinds::flat))))>;
+
+static_assert(two_stage.output_shape() == shape(5 * 16 * 16 + 4 * 7) && two_stage.region_count() == 4);
+
 }  // namespace kiln::models

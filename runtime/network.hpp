@@ -4,7 +4,8 @@
 //   buffers: flat [max(B, 1)] (running statistics) labels: int32 [N]     output: [N, K]
 //   sequence models: input [N, T, F] (token ids: [N, T, 1]), per-step logits [N, T, K]
 //   and labels int32 [N, T]; segmentation models: per-pixel logits [N, K, H, W] and
-//   labels int32 [N, H, W]; target_loss models (detectors): float targets [N, 2, output]
+//   labels int32 [N, H, W]; target_loss models (detectors): float targets [N, 2, output];
+//   models with roi_align: rois float [N, R, 4] with every call
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once
@@ -62,16 +63,20 @@ class Network {
   // int32 class labels per sample (0 for target_loss models).
   long long targets_size() const;
   long long labels_size() const;
+  // Regions per image the model's roi_align layers read (0 without): each call then
+  // takes `rois`, float [N, R, 4] (x0, y0, x1, y1 in input pixels).
+  int regions() const { return region_count(view()); }
   long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }
 
   void forward(const float* params, const float* buffers, const float* input, int batch,
-               float* output) const;
+               float* output, const float* rois = nullptr) const;
   float gradients(const float* params, const float* buffers, const float* input,
                   BatchLabels labels, int batch, uint32_t seed, float* grad_params,
-                  float* grad_input) const;
+                  float* grad_input, const float* rois = nullptr) const;
   // Updates params, m, v and buffers in place; returns the loss before the update.
   float train_step(float* params, float* m, float* v, float* buffers, const float* input,
-                   BatchLabels labels, int batch, uint32_t seed, const HyperParameters& h) const;
+                   BatchLabels labels, int batch, uint32_t seed, const HyperParameters& h,
+                   const float* rois = nullptr) const;
 
  private:
   const RegisteredModel* model_;

@@ -3,7 +3,8 @@
 //   inputs:  'input' float [N, C, H, W] (or [N, F]; sequences [N, T, F]; token ids [N, T]
 //            of any numeric type, or [N, T, 1]); 'labels' int64 or int32 [N] ([N, T] for
 //            per-step logits, [N, H, W] per pixel); for a target_loss, 'targets' float
-//            [N, 2, output shape] (target values, then weights >= 0) instead
+//            [N, 2, output shape] (target values, then weights >= 0) instead; for a
+//            model with roi_align, 'rois' float [N, R, 4] (x0, y0, x1, y1 in pixels)
 //   forward writes 'output' [N, K]; gradients writes 'loss' [], 'grad.<parameter>' in
 //   PyTorch's layout and 'grad.input' [N, C, H, W].
 #include "runtime/error.hpp"
@@ -26,6 +27,8 @@ struct Batch {
   std::vector<float> input;
   std::vector<int32_t> labels;
   std::vector<float> targets;  // target_loss models
+  std::vector<float> rois;     // models with roi_align
+  const float* regions() const { return rois.empty() ? nullptr : rois.data(); }
   BatchLabels truth() const { return targets.empty() ? BatchLabels(labels.data()) : BatchLabels(targets.data()); }
 };
 
@@ -60,6 +63,13 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
     if (vocabulary > 0 && (v != std::floor(v) || v < 0 || v >= float(vocabulary)))
       fail("{}: tensor 'input' holds {} at element {}; {} reads token ids 0..{}", path, v, k,
            model.name, vocabulary - 1);
+  }
+  if (const int R = region_count(model); R > 0) {
+    const Tensor& rois = require(file.tensors, "rois", path);
+    require_shape(rois, std::vector<int64_t>{b.count, R, 4}, "rois", path);
+    b.rois = tensor_floats(rois, "rois", path);
+    for (std::size_t k = 0; k < b.rois.size(); ++k)
+      if (!std::isfinite(b.rois[k])) fail("{}: tensor 'rois' holds a non-finite value at element {}", path, k);
   }
   if (with_labels && uses_targets(model)) {
     const Tensor& targets = require(file.tensors, "targets", path);
@@ -113,7 +123,8 @@ Loaded load(const std::vector<std::string>& args, bool with_labels) {
 int forward(const std::vector<std::string>& args) {
   Loaded l = load(args, false);
   std::vector<float> output(std::size_t(l.batch.count) * l.net.output_size());
-  l.net.forward(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, output.data());
+  l.net.forward(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, output.data(),
+                l.batch.regions());
   save_safetensors(l.out, {{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}});
   fmt::print("wrote 'output' [{}] to {}\n", fmt::join(batch_shape(l.batch.count, l.net.view().output_shape()), ", "), l.out);
   return 0;
@@ -124,7 +135,7 @@ int gradients(const std::vector<std::string>& args) {
   std::vector<float> grad_params(l.params.size()), grad_input(l.batch.input.size());
   const float loss = l.net.gradients(l.params.data(), l.params.buffers(), l.batch.input.data(),
                                      l.batch.truth(), l.batch.count, l.seed,
-                                     grad_params.data(), grad_input.data());
+                                     grad_params.data(), grad_input.data(), l.batch.regions());
   TensorMap out;
   out["loss"] = f32_tensor({}, std::span(&loss, 1));
   out["grad.input"] = f32_tensor(batch_shape(l.batch.count, l.net.view().input_shape()), grad_input);

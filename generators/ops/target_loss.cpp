@@ -1,5 +1,5 @@
 // target_loss — elementwise losses against float targets and weights given with the
-// batch (dsl/layers.hpp). With x(e, n) the input, t and w the targets' two planes and
+// batch (dsl/layers.hpp), over images (C, H, W), flat (F) or sequences (T, F). With x(e, n) the input, t and w the targets' two planes and
 // kind(c) = loss_kinds[c % kind_count] for the element's channel c:
 //   loss = (1/N) sum_n sum_e w(e, n) l_kind(x, t)
 //   squared:   l = (x - t)^2                                    l' = 2 (x - t)
@@ -44,9 +44,16 @@ Expr element(const Node& node, Expr c, Expr x, Expr t, bool derivative) {
 }
 
 // The channel of an element with arguments a of an activation of shape s: c of images,
-// i of flat outputs.
+// i (the feature) of flat outputs and sequences.
 template <class V>
 Expr channel_of(Shape s, const std::vector<V>& a) { return s.is_image() ? Expr(a[2]) : Expr(a[0]); }
+
+// An RDom over every element of a batch of shape s, in Dims::of order.
+RDom all_elements(Shape s, const Context& ctx) {
+  if (s.is_image()) return RDom(0, s.width(), 0, s.height(), 0, s.channels(), 0, ctx.batch, "r_elements");
+  if (s.is_sequence()) return RDom(0, s[1], 0, s[0], 0, ctx.batch, "r_elements");
+  return RDom(0, s[0], 0, ctx.batch, "r_elements");
+}
 
 // The arguments of the targets' plane p at an element with arguments a.
 template <class V>
@@ -60,8 +67,7 @@ std::vector<Expr> in_plane(const std::vector<V>& a, int p) {
 
 void target_loss_forward(const Node& node, const Tensor& in, const Context& ctx, NodeFuncs& f) {
   const Shape s = in.shape;
-  RDom r = s.is_image() ? RDom(0, s.width(), 0, s.height(), 0, s.channels(), 0, ctx.batch, "r_elements")
-                        : RDom(0, s[0], 0, ctx.batch, "r_elements");
+  RDom r = all_elements(s, ctx);
   std::vector<Expr> at;
   for (int k = 0; k < r.dimensions(); ++k) at.push_back(r[k]);
   Func loss(func_name(node.name));  // one per head when there are several

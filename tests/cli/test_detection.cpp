@@ -8,6 +8,9 @@
 #include "runtime/safetensors.hpp"
 #include "runtime/scenes.hpp"
 
+#include "dsl/model_view.hpp"
+#include "models/heads.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -126,4 +129,42 @@ TEST_CASE("kiln train localizer-shapes, then eval and predict with its weights",
   save_png(big, Image{3, 128, 128, std::vector<float>(3 * 128 * 128, 0.5f)});
   expect_failure(dir, {"predict", "localizer-shapes", "--weights", weights, big, "--out", out},
                  {"big.png", "128 x 128", "64 x 64"}, out);
+}
+
+TEST_CASE("kiln forward/gradients on a two-stage model take its regions; bad regions are errors", "[cli][detection]") {
+  ScratchDir dir;
+  const std::string weights = dir.path("two_stage.safetensors"), inputs = dir.path("inputs.safetensors"),
+                    out = dir.path("out.safetensors");
+  // Weights of 0.1 for every tensor of the model's table.
+  TensorMap w;
+  for (const Parameter& p : view_of<models::two_stage>().parameters) {
+    std::vector<int64_t> shape(p.shape.dims, p.shape.dims + p.shape.rank);
+    w[std::string(p.name.view())] = filled(shape, 0.1f);
+  }
+  save_safetensors(weights, w);
+  const Tensor images = filled({2, 3, 16, 16}, 0.5f);
+  std::vector<float> boxes(2 * 4 * 4);
+  for (std::size_t k = 0; k < boxes.size(); ++k) boxes[k] = float(k % 4 < 2 ? 2 : 20);
+  const Tensor targets = filled({2, 2, 5 * 16 * 16 + 4 * 7}, 0.5f);
+  save_safetensors(inputs, {{"input", images}, {"rois", f32_tensor({2, 4, 4}, boxes)}, {"targets", targets}});
+  const KilnRun forward = expect_success({"forward", "two_stage", "--weights", weights, "--inputs", inputs, "--out", out});
+  INFO(forward.out);
+  CHECK(contains(forward.out, "[2, 1308]"));
+  const KilnRun gradients = expect_success({"gradients", "two_stage", "--weights", weights, "--inputs", inputs, "--out", out});
+  INFO(gradients.out);
+  CHECK(contains(gradients.out, "8 parameter gradients"));
+
+  const std::string bad = dir.path("bad.safetensors");
+  auto fails_with = [&](const TensorMap& tensors, std::vector<std::string> mentions) {
+    save_safetensors(inputs, tensors);
+    mentions.push_back(inputs);
+    for (const char* command : {"forward", "gradients"})
+      expect_failure(dir, {command, "two_stage", "--weights", weights, "--inputs", inputs, "--out", bad}, mentions, bad);
+  };
+  fails_with({{"input", images}, {"targets", targets}}, {"missing tensor 'rois'"});
+  fails_with({{"input", images}, {"rois", f32_tensor({2, 3, 4}, std::vector<float>(24, 1.0f))}, {"targets", targets}},
+             {"rois", "shape"});
+  boxes[5] = NAN;
+  fails_with({{"input", images}, {"rois", f32_tensor({2, 4, 4}, boxes)}, {"targets", targets}},
+             {"rois", "non-finite", "element 5"});
 }

@@ -1,4 +1,4 @@
-"""kiln against PyTorch on six models: forward output, loss and every gradient.
+"""kiln against PyTorch on seven models: forward output, loss and every gradient.
 
     /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
 
@@ -14,6 +14,8 @@ The models, each with its PyTorch twin in tests/fixtures/:
                           squared error per channel, weighted, against float targets)
   two_heads               two_heads_torch.py: heads(...), an image head and a flat head
                           with a target_loss each, their outputs joined
+  two_stage               two_stage_torch.py: roi_align (torchvision's) of a region list
+                          given with the batch, a head per region beside a dense head
 For each model, seed and batch size (a fixture may name its own BATCHES), the fixture
 writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln
 forward` and `kiln gradients` run on the same files, and every element is compared. The
@@ -48,6 +50,7 @@ import fcn_shapes_torch  # noqa: E402
 import lenet5_torch  # noqa: E402
 import safetensors_io  # noqa: E402
 import two_heads_torch  # noqa: E402
+import two_stage_torch  # noqa: E402
 import yolo_shapes_torch  # noqa: E402
 
 
@@ -70,7 +73,8 @@ def relative_error(got, want):
 # kiln's model name and the module that writes its PyTorch twin's fixtures.
 MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_maxout_torch),
           ("char_lstm", char_lstm_torch), ("fcn_shapes", fcn_shapes_torch),
-          ("yolo_shapes", yolo_shapes_torch), ("two_heads", two_heads_torch))
+          ("yolo_shapes", yolo_shapes_torch), ("two_heads", two_heads_torch),
+          ("two_stage", two_stage_torch))
 
 
 def check_case(kiln, workdir, model, fixture, seed, batch):

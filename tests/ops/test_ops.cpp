@@ -112,6 +112,8 @@ const std::vector<OpCase> op_cases = {
     {"target_loss flat, smooth_l1 beta 0.5 and logistic", target_loss({LossKind::smooth_l1, LossKind::logistic}, 0.5f),
      {shape(6)}, Data::wide},
     {"target_loss flat, squared only", target_loss({LossKind::squared}), {shape(5)}, Data::wide},
+    {"target_loss sequence (regions), 3 kinds over 6 features", target_loss({LossKind::logistic,
+      LossKind::smooth_l1, LossKind::squared}, 0.3f), {shape(4, 6)}, Data::wide},
     // Regions inside, across the border, outside and empty (roi_regions below).
     {"roi_align 2x2 bins, 2x2 samples, scale 1/2", roi_align(8, 2, 0.5f), {shape(3, 5, 7)}},
     {"roi_align 3x3 bins, 1 sample, scale 1", roi_align(4, 3, 1.0f, 1), {shape(2, 6, 4)}},

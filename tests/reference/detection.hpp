@@ -22,15 +22,20 @@ inline double element_loss(LossKind k, double x, double t, double beta) {
   return NAN;
 }
 
-// target_loss(node) of outputs x [N, C, H, W] or [N, F] against targets [N, 2, ...]
-// (values, then weights): the weighted sum of every element's loss over N.
+// target_loss(node) of outputs x [N, C, H, W], [N, F] or [N, T, F] against targets
+// [N, 2, ...] (values, then weights): the weighted sum of every element's loss over N.
 inline double target_loss(const Node& node, const Tensor& x, const Tensor& targets) {
-  const int N = x.dim(0), C = x.dim(1);
-  const std::size_t per_sample = x.size() / N, per_channel = per_sample / C;
+  const int N = x.dim(0);
+  const std::size_t per_sample = x.size() / N;
+  // The channel of element e: its C index of an image, its feature of the others.
+  auto channel = [&](std::size_t e) {
+    if (x.shape.size() == 4) return int(e / (std::size_t(x.dim(2)) * x.dim(3)));
+    return int(e % std::size_t(x.shape.back()));
+  };
   double total = 0;
   for (int n = 0; n < N; ++n)
     for (std::size_t e = 0; e < per_sample; ++e) {
-      const int c = int(e / per_channel);
+      const int c = channel(e);
       const double t = targets.data[(2 * std::size_t(n)) * per_sample + e];
       const double w = targets.data[(2 * std::size_t(n) + 1) * per_sample + e];
       total += w * element_loss(node.loss_kinds[c % node.kind_count], x.data[n * per_sample + e], t, node.alpha);
