@@ -128,10 +128,14 @@ struct EntryBase : Halide::Generator<Self> {
                       const schedules::EntryOutputs& outs) {
     if (this->get_auto_schedule()) return;  // an autoscheduler plans it from the estimates
     if (this->get_target().has_gpu_feature()) {
-      for (const Node& node : model().nodes)
+      for (const Node& node : model().nodes) {
         if (is_recurrent(node.op))
           throw std::invalid_argument("kiln: " + std::string(model().name) +
                                       ": recurrent layers run on CPU targets only (their time loop is a host extern stage)");
+        if (node.op == Op::roi_align)  // its adjoint is a scatter, which wants atomics there
+          throw std::invalid_argument("kiln: " + std::string(model().name) +
+                                      ": roi_align runs on CPU targets only so far");
+      }
       schedules::gpu_policy(model(), lowered, entry, outs, {gpu_threads});
       return;
     }

@@ -412,6 +412,10 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
   for (int pass = 0; pass < 2; ++pass)
     for (std::size_t i = 1; i < model.nodes.size(); ++i) {
       const Node& node = model.nodes[i];
+      if (cpu::is_sequence_node(model, i)) {  // regions of a two-stage detector
+        if (pass == 0) cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+        continue;
+      }
       schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i],
                     host_of(i), p, pass);
     }

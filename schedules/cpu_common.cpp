@@ -141,8 +141,13 @@ CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_e
 
 void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout) {
+  // Sequence models (tokens, embeddings, recurrent layers) take the sequence policy;
+  // models of images take an image policy, which hands it their few sequence nodes
+  // (roi_align's regions and the layers that read them).
+  if (model.input_shape().is_sequence()) return cpu_sequence(model, lowered, entry, outputs, target);
   for (const Node& node : model.nodes)
-    if (node.shape.is_sequence()) return cpu_sequence(model, lowered, entry, outputs, target);
+    if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot)
+      return cpu_sequence(model, lowered, entry, outputs, target);
   if (layout == CpuLayout::channels_innermost) cpu_channels(model, lowered, entry, outputs, target);
   else cpu_simd(model, lowered, entry, outputs, target);
 }

@@ -51,6 +51,13 @@ void batch_reduction(Halide::Func f, const Policy& p, int inner, int outer = 1);
 // copy of its input (in_t): a register-tiled matrix product.
 void outer_product_sum(Halide::Func f, Halide::Func in_t, const Policy& p);
 
+// A node of cpu_sequence's kind (dense, target_loss over sequences, roi_align: what a
+// sequence of regions reads and writes) in a model of images: the image policies hand
+// such nodes to cpu_sequence.cpp's schedule. in: the node's input shape.
+void sequence_node(const Node& node, Shape in, gen::NodeFuncs& f, const Policy& p);
+// Whether node i of the model is one for sequence_node: its value or its input a sequence.
+bool is_sequence_node(const ModelView& model, std::size_t i);
+
 // The flat gradient buffer (one short copy per parameter), the moved buffers (batch
 // norm's running statistics) and the optimizer pass.
 void flat_buffers(gen::LoweredModel& lowered, const EntryOutputs& outputs, const Policy& p);

@@ -148,7 +148,9 @@ void transposed_copy(Func f, const Policy& p) {
       .parallel(wo);
 }
 
-void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
+}  // namespace
+
+void cpu::sequence_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
   const auto& d = dims();
   // Features in and out, steps (0 for a flat tensor: its second dim is the batch).
@@ -209,13 +211,24 @@ void schedule_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
       f["out"].compute_root();
       if (has("d_in0")) root(f["d_in0"], p);
       break;
+    case Op::roi_align:  // a gather per bin; the adjoint a scatter, each sample's own slice
+      root(f["out"], p);
+      if (has("d_in0") && p.claim(f["d_in0"])) {
+        Func g = f["d_in0"];
+        g.compute_root().parallel(d.n);
+        g.update().parallel(d.n);
+      }
+      break;
     default:
       break;  // activations, dropout, add: inlined into their consumers
   }
   if (has("d_out_sum")) root(f["d_out_sum"], p);
 }
 
-}  // namespace
+bool cpu::is_sequence_node(const ModelView& model, std::size_t i) {
+  const Node& node = model.nodes[i];
+  return node.shape.is_sequence() || model.nodes[node.inputs[0]].shape.is_sequence();
+}
 
 void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry,
                   const EntryOutputs& outputs, const Target& target) {
@@ -223,7 +236,7 @@ void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry,
   for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const Node& node = model.nodes[i];
-    schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+    cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
   }
   if (lowered.grad_input_is_sum) root(lowered.grad_input, p);
   cpu::flat_buffers(lowered, outputs, p);

@@ -208,7 +208,8 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
   batch_major(lowered.nodes[0]["out"], model.input_shape(), p);
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const Node& node = model.nodes[i];
-    schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+    if (cpu::is_sequence_node(model, i)) cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+    else schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
   }
   if (lowered.grad_input_is_sum) {
     // The input has several consumers: their adjoints are summed into the output.

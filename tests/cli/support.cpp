@@ -38,6 +38,13 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+double number_after(const std::string& text, const std::string& label, bool first) {
+  const std::size_t at = first ? text.find(label) : text.rfind(label);
+  INFO("no '" << label << "' in: " << text);
+  REQUIRE(at != std::string::npos);
+  return std::stod(text.substr(at + label.size()));
+}
+
 KilnRun run_kiln(const std::vector<std::string>& args) {
   KilnRun run;
   run.command = quoted_command(args);

@@ -69,5 +69,8 @@ std::vector<float> read_f32(const std::string& path, const std::string& name,
                             const std::vector<int64_t>& shape);
 
 bool contains(const std::string& text, const std::string& part);
+// The number right after the last (or, first = true, the first) `label` in text;
+// fails the test when the label is missing.
+double number_after(const std::string& text, const std::string& label, bool first = false);
 
 }  // namespace kiln::test

@@ -19,12 +19,7 @@ namespace {
 using namespace kiln;
 using namespace kiln::test;
 
-// The number after "mAP@0.5 " in kiln's output.
-double map_50(const std::string& out) {
-  const std::size_t at = out.rfind("mAP@0.5 ");
-  REQUIRE(at != std::string::npos);
-  return std::stod(out.substr(at + 8));
-}
+double map_50(const std::string& out) { return number_after(out, "mAP@0.5 "); }
 
 Tensor filled(std::vector<int64_t> shape, float value) {
   int64_t n = 1;
@@ -104,11 +99,7 @@ TEST_CASE("kiln train localizer-shapes, then eval and predict with its weights",
                                           "--minutes", "0.03", "--out", weights});
   INFO(trained.out);
   // The percentage after the first "held-out localized " (the epoch line, or eval's).
-  auto localized = [](const std::string& out) {
-    const std::size_t at = out.find("held-out localized ");
-    REQUIRE(at != std::string::npos);
-    return std::stod(out.substr(at + 19));
-  };
+  auto localized = [](const std::string& out) { return number_after(out, "held-out localized ", true); };
   const double trained_score = localized(trained.out);
   CHECK(trained_score >= 0.0);
   CHECK(trained_score <= 100.0);

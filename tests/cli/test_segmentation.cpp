@@ -14,12 +14,7 @@
 namespace {
 using namespace kiln::test;
 
-// The number after "mean IoU " in kiln's output.
-double mean_iou(const std::string& out) {
-  const std::size_t at = out.rfind("mean IoU ");
-  REQUIRE(at != std::string::npos);
-  return std::stod(out.substr(at + 9));
-}
+double mean_iou(const std::string& out) { return number_after(out, "mean IoU "); }
 
 // Scene `index` of the scene set as a PNG (its pixels round to 8 bits).
 void save_scene(const std::string& path, int index, int size = 128) {

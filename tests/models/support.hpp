@@ -37,11 +37,15 @@ inline void check_same_numbers(const Network& a, const Network& b) {
     INFO("batch " << n);
     const std::size_t sample = std::size_t(a.sample_size());
     std::vector<float> images(n * sample);
-    // One label per position of the logits (per sample, step or pixel).
+    // One label per position of the logits (per sample, step or pixel), or a
+    // target_loss's targets and weights, both in [0, 1).
     const Shape logits = a.view().output_shape();
-    std::vector<int32_t> labels(n * label_shape(logits).elements());
+    std::vector<int32_t> labels(n * a.labels_size());
+    std::vector<float> targets(n * a.targets_size());
     for (std::size_t k = 0; k < images.size(); ++k) images[k] = float((k * 104729) % 997) / 997.0f - 0.3f;
     for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = int32_t(k * 7 % class_count(logits));
+    for (std::size_t k = 0; k < targets.size(); ++k) targets[k] = float((k * 31) % 17) / 17.0f;
+    const BatchLabels truth = targets.empty() ? BatchLabels(labels.data()) : BatchLabels(targets.data());
 
     std::vector<float> out_a(n * outputs, NAN), out_b(n * outputs, NAN);
     a.forward(params.data(), params.buffers(), images.data(), n, out_a.data());
@@ -49,8 +53,8 @@ inline void check_same_numbers(const Network& a, const Network& b) {
     CHECK(max_relative_difference(out_a, out_b) < 1e-5);
 
     std::vector<float> gp_a(P, NAN), gp_b(P, NAN), gi_a(images.size(), NAN), gi_b(images.size(), NAN);
-    const float loss_a = a.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0, gp_a.data(), gi_a.data());
-    const float loss_b = b.gradients(params.data(), params.buffers(), images.data(), labels.data(), n, 0, gp_b.data(), gi_b.data());
+    const float loss_a = a.gradients(params.data(), params.buffers(), images.data(), truth, n, 0, gp_a.data(), gi_a.data());
+    const float loss_b = b.gradients(params.data(), params.buffers(), images.data(), truth, n, 0, gp_b.data(), gi_b.data());
     CHECK(loss_a == Approx(loss_b).epsilon(1e-5));
     // Per parameter tensor, so that a wrong one is named even where it is small.
     for (const Parameter& p : a.view().parameters) {
@@ -67,8 +71,8 @@ inline void check_same_numbers(const Network& a, const Network& b) {
     // Momentum, not Adam: Adam's first step moves a weight by about lr * sign(g), so a
     // gradient that is zero up to summation order could flip.
     const HyperParameters h = defaults_for(Optimizer::momentum, 1e-2f);
-    const float step_a = a.train_step(p_a.data(), m_a.data(), v_a.data(), p_a.buffers(), images.data(), labels.data(), n, 0, h);
-    const float step_b = b.train_step(p_b.data(), m_b.data(), v_b.data(), p_b.buffers(), images.data(), labels.data(), n, 0, h);
+    const float step_a = a.train_step(p_a.data(), m_a.data(), v_a.data(), p_a.buffers(), images.data(), truth, n, 0, h);
+    const float step_b = b.train_step(p_b.data(), m_b.data(), v_b.data(), p_b.buffers(), images.data(), truth, n, 0, h);
     CHECK(step_a == Approx(loss_b).epsilon(1e-5));
     CHECK(step_b == Approx(loss_b).epsilon(1e-5));
     CHECK(max_relative_difference({p_a.values().begin(), p_a.values().end()},

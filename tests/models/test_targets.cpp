@@ -4,8 +4,8 @@
 // input's) and a training step. Together the models hold every op kind: widenet (conv,
 // residual, concat, both pools, global average pooling, batch norm, dropout, input
 // normalization, every activation), dilated_grouped_maxout (dilation, groups, no bias,
-// maxout), segmentation_ops (transposed convs, bilinear upsampling, the per-pixel loss)
-// and lenet5. OpenCL is exercised only through AOT libraries: PoCL's LLVM and
+// maxout), segmentation_ops (transposed convs, bilinear upsampling, the per-pixel loss),
+// two_heads (heads(...) and target_loss) and lenet5 (roi_align has no GPU build yet). OpenCL is exercised only through AOT libraries: PoCL's LLVM and
 // Halide's JIT LLVM crash in one process, and this binary links no Halide compiler.
 #include "models/support.hpp"
 
@@ -21,7 +21,8 @@ void check_target(const std::string& model, const char* target) {
 }  // namespace
 
 // Every model built for the GPU targets.
-const char* const gpu_models[] = {"lenet5", "widenet", "dilated_grouped_maxout", "segmentation_ops"};
+const char* const gpu_models[] = {"lenet5", "widenet", "dilated_grouped_maxout", "segmentation_ops",
+                                  "two_heads"};
 
 TEST_CASE("OpenCL builds compute what the CPU builds do", "[models][opencl]") {
   for (const char* model : gpu_models) check_target(model, "opencl");
