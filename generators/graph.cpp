@@ -95,12 +95,13 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
     lower_forward(model.nodes[i], tensors_in(int(i)), views[i], context_of(int(i)), m.nodes[i]);
   }
   m.output = m.nodes[model.output_node]["out"];
-  if (model.loss_node >= 0) {  // the sum of the losses (several: the heads' target_losses)
+  if (targets_of.size() > 1) {  // the heads' target_losses: their sum
     Expr total = 0.0f;
-    for (std::size_t i = 1; i < model.nodes.size(); ++i)
-      if (is_loss(model.nodes[i].op)) total += m.nodes[i]["out"]();
-    m.loss = targets_of.size() > 1 ? Func("loss_total") : m.nodes[model.loss_node]["out"];
-    if (targets_of.size() > 1) m.loss() = total;
+    for (const auto& [i, targets] : targets_of) total += m.nodes[i]["out"]();
+    m.loss = Func("loss_total");
+    m.loss() = total;
+  } else if (model.loss_node >= 0) {
+    m.loss = m.nodes[model.loss_node]["out"];
   }
   if (!training) return m;
 
