@@ -128,6 +128,13 @@ std::vector<metrics::Detection> decode(const Layout& l, const float* head, int i
   return out;
 }
 
+std::string map_summary(const DetectionScores& s) {
+  std::string line = fmt::format("mAP@0.5 {:.4f} (", s.map_50.mean);
+  for (int k = 0; k < C; ++k)
+    line += fmt::format("{}{} {:.4f}", k ? ", " : "", scenes::class_names[k], s.map_50.per_class[k]);
+  return line + fmt::format("), mAP@[.5:.95] {:.4f}", s.map_50_95.mean);
+}
+
 Image draw_detections(const Image& image, std::span<const metrics::Detection> detections) {
   Image out = image;
   // Worst first, so that the best boxes are drawn over the others.

@@ -3,8 +3,6 @@
 // that only encodes and decodes boxes links no generated code.
 #include "runtime/detection.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 namespace kiln::detection {
@@ -39,13 +37,6 @@ DetectionScores evaluate_detection(const Network& net, const Parameters& params,
   for (int i = 0; i < set.count; ++i)
     for (const scenes::SceneObject& o : set.objects[i]) truths.push_back({i, o.class_id, o.box});
   return {metrics::box_map(found, truths, C), metrics::box_map(found, truths, C, metrics::iou_50_95)};
-}
-
-std::string map_summary(const DetectionScores& s) {
-  std::string line = fmt::format("mAP@0.5 {:.4f} (", s.map_50.mean);
-  for (int k = 0; k < C; ++k)
-    line += fmt::format("{}{} {:.4f}", k ? ", " : "", scenes::class_names[k], s.map_50.per_class[k]);
-  return line + fmt::format("), mAP@[.5:.95] {:.4f}", s.map_50_95.mean);
 }
 
 std::vector<DetectionEpoch> train_detection(const Network& net, Parameters& params,
