@@ -111,8 +111,7 @@ std::vector<metrics::Detection> decode(const Layout& l, const float* head, int i
         const float cx = (j + sigmoid(number(0))) * l.stride, cy = (i + sigmoid(number(1))) * l.stride;
         const float bw = l.anchor_sizes[a] * std::exp(std::min(number(2), limit));
         const float bh = l.anchor_sizes[a] * std::exp(std::min(number(3), limit));
-        const metrics::Box box{std::clamp(cx - bw / 2, 0.0f, size), std::clamp(cy - bh / 2, 0.0f, size),
-                               std::clamp(cx + bw / 2, 0.0f, size), std::clamp(cy + bh / 2, 0.0f, size)};
+        const metrics::Box box = metrics::clipped({cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2}, size);
         for (int k = 0; k < C; ++k) {
           const float score = object * sigmoid(number(5 + k));
           if (!(score >= s.min_score)) continue;  // NaN scores too: a diverged model finds nothing

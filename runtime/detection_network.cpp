@@ -45,7 +45,7 @@ std::vector<DetectionEpoch> train_detection(const Network& net, Parameters& para
   const Layout l = layout_of(net.view());
   const scenes::SceneSet held_out = scenes::make_scenes(split.held_out, l.size, split.seed, split.train_scenes);
   const std::size_t target_floats = std::size_t(net.targets_size());
-  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets) {
+  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets, float*) {
     for (int s = 0; s < loop.batch; ++s) {
       const int index = int(rng.below(uint32_t(split.train_scenes)));
       const scenes::SceneSet one = scenes::make_scenes(1, l.size, split.seed, index);

@@ -69,7 +69,7 @@ std::vector<TextEpochResult> train_language_model(const Network& net, Parameters
   const EpochPlan plan{int(std::max<long long>(1, (long long)text.size() / (T * loop.batch))),
                        "chars", double(T)};
   // A batch: windows of T characters at random starts, each labelled with the next T.
-  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels, float*) {
+  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels, float*, float*) {
     for (int s = 0; s < loop.batch; ++s) {
       const long long at = (long long)(rng.next() % uint64_t(starts));
       for (int t = 0; t < T; ++t) {

@@ -29,7 +29,7 @@ std::vector<Epoch> train(const Network& net, Parameters& params, const SceneSpli
                          const StepLoop& loop, std::FILE* log) {
   const int S = image_size(net.view());
   const scenes::SceneSet held_out = held_out_objects(split, S);
-  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets) {
+  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets, float*) {
     for (int s = 0; s < loop.batch; ++s) {
       const int index = int(rng.below(uint32_t(split.train_scenes)));
       const scenes::SceneSet one = scenes::make_scenes(1, S, split.seed, index, 1);

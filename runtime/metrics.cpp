@@ -173,6 +173,11 @@ float area(const Box& box) {
   return std::max(0.0f, box.x1 - box.x0) * std::max(0.0f, box.y1 - box.y0);
 }
 
+Box clipped(const Box& b, float size) {
+  return {std::clamp(b.x0, 0.0f, size), std::clamp(b.y0, 0.0f, size), std::clamp(b.x1, 0.0f, size),
+          std::clamp(b.y1, 0.0f, size)};
+}
+
 float iou(const Box& a, const Box& b) {
   const Box overlap{std::max(a.x0, b.x0), std::max(a.y0, b.y0), std::min(a.x1, b.x1),
                     std::min(a.y1, b.y1)};

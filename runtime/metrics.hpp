@@ -57,6 +57,9 @@ struct Box {
 // (x1 - x0) (y1 - y0), 0 for a box with x1 <= x0 or y1 <= y0.
 float area(const Box& box);
 
+// The box cut to an image of size x size pixels (each corner clamped to 0..size).
+Box clipped(const Box& box, float size);
+
 // Intersection over union. Boxes that only touch (an edge or a corner in common) have
 // IoU 0, and so do two empty boxes (an empty union).
 float iou(const Box& a, const Box& b);

@@ -75,8 +75,7 @@ std::vector<metrics::Box> propose(const Layout& l, const float* head, int image_
     const anchors::Delta d{head[l.at(a, 1, i, j)], head[l.at(a, 2, i, j)], head[l.at(a, 3, i, j)],
                            head[l.at(a, 4, i, j)]};
     metrics::Box b = anchors::decode(l.anchors[k], d);
-    b = {std::clamp(b.x0, 0.0f, size), std::clamp(b.y0, 0.0f, size), std::clamp(b.x1, 0.0f, size),
-         std::clamp(b.y1, 0.0f, size)};
+    b = metrics::clipped(b, size);
     if (!(b.x1 - b.x0 >= 1 && b.y1 - b.y0 >= 1)) continue;
     boxes.push_back(b);
     scores.push_back(score);

@@ -42,6 +42,7 @@ void encode_targets(const Layout& layout, std::span<const metrics::Box> boxes, f
 
 // A region that roi_align reads as zeros (far outside any image): what pads a list.
 inline constexpr metrics::Box no_region{-1000, -1000, -1000, -1000};
+inline bool is_no_region(const metrics::Box& b) { return b.x0 == no_region.x0 && b.x1 == no_region.x1; }
 
 // The `count` regions one head proposes: every anchor's box decoded and clipped to the
 // image, visited by descending objectness, kept unless it overlaps a kept one by IoU >

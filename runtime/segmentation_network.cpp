@@ -47,7 +47,7 @@ std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters
   const int S = segmentation_size(net.view());
   const scenes::SceneSet held_out = held_out_scenes(net.view(), split);
   const std::size_t pixels = std::size_t(S) * S;
-  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels, float*) {
+  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels, float*, float*) {
     for (int s = 0; s < loop.batch; ++s) {
       const int index = int(rng.below(uint32_t(split.train_scenes)));
       const scenes::SceneSet one = scenes::make_scenes(1, S, split.seed, index);

@@ -40,7 +40,7 @@ std::vector<EpochResult> train_classifier(const Network& net, Parameters& params
   BatchSampler sampler(train, {.batch_size = loop.batch, .seed = loop.seed,
                                .max_shift = augment_shift, .drop_last = true});
   const std::size_t image_floats = std::size_t(loop.batch) * train.image_size();
-  auto fill = [&](SplitMix64&, float* images, int32_t* labels, float*) {
+  auto fill = [&](SplitMix64&, float* images, int32_t* labels, float*, float*) {
     // The sampler's own order; it says 0 once at the end of each epoch, then goes on.
     const std::span<float> i(images, image_floats);
     const std::span<int32_t> l(labels, std::size_t(loop.batch));

@@ -58,6 +58,11 @@ int predict_boxes(const std::vector<std::string>& args);
 int train_object(const std::vector<std::string>& args);
 int eval_object(const std::vector<std::string>& args);
 int predict_object(const std::vector<std::string>& args);
+// And for two-stage detectors with masks ("scene_masks"): box mAP and mask AP, and the
+// boxes and masks of one image.
+int train_masks(const std::vector<std::string>& args);
+int eval_masks(const std::vector<std::string>& args);
+int predict_masks(const std::vector<std::string>& args);
 // Whether the arguments name a model without a loss whose output is a map of class
 // scores (an OverFeat-style scanner), and its predict: the windows that hold a shape.
 bool names_window_scanner(const std::vector<std::string>& args);

@@ -6,6 +6,7 @@
 #include "runtime/files.hpp"
 #include "runtime/image.hpp"
 #include "runtime/localization.hpp"
+#include "runtime/two_stage.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/segmentation.hpp"
 #include "runtime/trainer.hpp"
@@ -93,6 +94,63 @@ int train_object(const std::vector<std::string>& args) {
   const auto results = localization::train(t.net, t.params, t.split, t.loop, stdout);
   const auto& last = last_epoch(results);
   t.finish(last.stats, "held_out_localized", "localized fraction", last.scores.correct);
+  return 0;
+}
+
+int train_masks(const std::vector<std::string>& args) {
+  SceneTraining t(args);
+  const two_stage::Layout l = two_stage::layout_of(t.model.view);
+  t.announce(fmt::format("scenes of {} x {} with boxes and instance masks (made on the fly), {} regions "
+                         "per image", l.size, l.size, l.regions));
+  const auto results = two_stage::train(t.net, t.params, t.split, t.loop, stdout);
+  const auto& last = last_epoch(results);
+  t.finish(last.stats, "held_out_box_map_50", "box mAP@0.5", last.scores.box_map.mean);
+  return 0;
+}
+
+int eval_masks(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target"}, 1);
+  const RegisteredModel& model = model_argument(flags);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Network net(model, flags.text("target", "cpu"));
+  const SceneSplit split;
+  const scenes::SceneSet held_out =
+      scenes::make_scenes(split.held_out, two_stage::layout_of(model.view).size, split.seed, split.train_scenes);
+  fmt::print("held-out {} on {} scenes\n", two_stage::summary(two_stage::evaluate(net, params, held_out)),
+             held_out.count);
+  return 0;
+}
+
+int predict_masks(const std::vector<std::string>& args) {
+  const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
+  const RegisteredModel& model = model_argument(flags);
+  const std::string path = image_argument(flags), out = flags.text("out", "");
+  const float threshold = flags.positive_float("threshold", 0.5f);
+  if (!out.empty()) check_writable(out);
+  two_stage::layout_of(model.view);
+  Parameters params(model.view);
+  params.load(flags.required("weights"));
+  const Image image = model_image(model, path);
+  const Network net(model, flags.text("target", "cpu"));
+  const two_stage::Found found = two_stage::detect(net, params, image.pixels.data(), 1, threshold);
+  std::vector<uint8_t> classes(std::size_t(image.width) * image.height, 0);
+  for (std::size_t d = 0; d < found.detections.size(); ++d) {
+    const metrics::Detection& det = found.detections[d];
+    std::size_t area = 0;
+    for (std::size_t p = 0; p < classes.size(); ++p)
+      if (found.masks[d * classes.size() + p]) {
+        classes[p] = uint8_t(1 + det.class_id);
+        ++area;
+      }
+    fmt::print("{} {:.3f}: x {:.1f}..{:.1f}, y {:.1f}..{:.1f}, mask {} px\n", scenes::class_names[det.class_id],
+               det.score, det.box.x0, det.box.x1, det.box.y0, det.box.y1, area);
+  }
+  fmt::print("{} objects found (score >= {})\n", found.detections.size(), threshold);
+  if (!out.empty()) {
+    save_png(out, detection::draw_detections(overlay_classes(image, classes), found.detections));
+    fmt::print("wrote the boxes and masks over the image to {}\n", out);
+  }
   return 0;
 }
 

@@ -99,6 +99,7 @@ int train(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scenes") return train_scenes(args);
   if (named_dataset(args) == "scene_boxes") return train_boxes(args);
   if (named_dataset(args) == "scene_object") return train_object(args);
+  if (named_dataset(args) == "scene_masks") return train_masks(args);
   const Flags flags(args, with_training_flags({"augment", "out", "data", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
@@ -136,6 +137,7 @@ int eval(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scenes") return eval_scenes(args);
   if (named_dataset(args) == "scene_boxes") return eval_boxes(args);
   if (named_dataset(args) == "scene_object") return eval_object(args);
+  if (named_dataset(args) == "scene_masks") return eval_masks(args);
   const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
@@ -151,6 +153,7 @@ int predict(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scenes") return predict_scenes(args);
   if (named_dataset(args) == "scene_boxes") return predict_boxes(args);
   if (named_dataset(args) == "scene_object") return predict_object(args);
+  if (named_dataset(args) == "scene_masks") return predict_masks(args);
   if (names_window_scanner(args)) return predict_windows(args);
   const Flags flags(args, {"weights", "target"}, 2);
   const RegisteredModel& model = model_argument(flags);

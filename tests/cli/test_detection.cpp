@@ -159,3 +159,33 @@ TEST_CASE("kiln forward/gradients on a two-stage model take its regions; bad reg
   fails_with({{"input", images}, {"rois", f32_tensor({2, 4, 4}, boxes)}, {"targets", targets}},
              {"rois", "non-finite", "element 5"});
 }
+
+TEST_CASE("kiln train frcnn-shapes, then eval and predict with its weights", "[cli][detection]") {
+  ScratchDir dir;
+  const std::string weights = dir.path("frcnn.safetensors"), scene = dir.path("scene.png"),
+                    drawn = dir.path("drawn.png");
+  const KilnRun trained = expect_success({"train", "frcnn-shapes", "--epochs", "1", "--batch", "2",
+                                          "--minutes", "0.02", "--out", weights});
+  INFO(trained.out);
+  const double box_map = number_after(trained.out, "box mAP@0.5 ", true);
+  CHECK(box_map >= 0.0);
+  CHECK(box_map <= 1.0);
+  CHECK(contains(trained.out, "mask AP@0.5"));
+  const KilnRun evaluated = expect_success({"eval", "frcnn-shapes", "--weights", weights});
+  INFO(evaluated.out);
+  const double mask_ap = number_after(evaluated.out, "mask AP@0.5 ");
+  CHECK(mask_ap >= 0.0);
+  CHECK(mask_ap <= 1.0);
+
+  const scenes::SceneSet set = scenes::make_scenes(1, 128, 0, 100000);
+  save_png(scene, Image{3, 128, 128, set.images});
+  const KilnRun predicted = expect_success({"predict", "frcnn-shapes", "--weights", weights, scene,
+                                            "--threshold", "0.01", "--out", drawn});
+  INFO(predicted.out);
+  CHECK(contains(predicted.out, "objects found (score >= 0.01)"));
+  CHECK(load_png(drawn).width == 128);
+  const std::string small = dir.path("small.png"), out = dir.path("out.png");
+  save_png(small, Image{3, 64, 64, std::vector<float>(3 * 64 * 64, 0.5f)});
+  expect_failure(dir, {"predict", "frcnn-shapes", "--weights", weights, small, "--out", out},
+                 {"small.png", "64 x 64", "128 x 128"}, out);
+}
