@@ -43,8 +43,8 @@ enum class Problem : unsigned char {
   loss_channels_not_a_multiple_of_its_kinds,
   heads_must_end_the_model,
   each_head_needs_one_target_loss,
-  roi_align_expects_an_image,
-  roi_align_region_counts_differ,
+  region_layer_expects_an_image,
+  region_counts_differ,
 };
 
 struct ShapeError {
@@ -231,12 +231,13 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         break;
       }
       case Op::roi_align:  // regions of an image; sizes positive
-        if (!in.is_image()) return fail(Problem::roi_align_expects_an_image, i, n, in);
+      case Op::roi_pool:
+        if (!in.is_image()) return fail(Problem::region_layer_expects_an_image, i, n, in);
         if (n.units <= 0 || n.kernel_h <= 0 || n.stride_h <= 0 || !(n.alpha > 0))
           return fail(Problem::non_positive_size, i, n, in, shape(n.units, n.kernel_h, n.stride_h));
-        for (int j = 1; j < i; ++j)  // every roi_align reads the same list of regions
-          if (nodes[j].op == Op::roi_align && nodes[j].units != n.units)
-            return fail(Problem::roi_align_region_counts_differ, i, n, in, shape(nodes[j].units, n.units));
+        for (int j = 1; j < i; ++j)  // every region layer reads the same list of regions
+          if (is_region_op(nodes[j].op) && nodes[j].units != n.units)
+            return fail(Problem::region_counts_differ, i, n, in, shape(nodes[j].units, n.units));
         n.shape = shape(n.units, in.channels() * n.kernel_h * n.kernel_w);
         break;
       case Op::heads: {  // the joined heads: each read by exactly one target_loss
@@ -300,9 +301,9 @@ struct softmax_cross_entropy_expects_flat_logits { static_assert(Layer < 0, "sof
 template <int Layer, Label Name, Shape Got, Shape Kinds>
 struct target_loss_channels_not_a_multiple_of_its_kinds { static_assert(Layer < 0, "target_loss(kinds): expects an input whose channels (C of (C, H, W); F of (F) or of a sequence (T, F)) are a multiple of the number of kinds, and a positive smooth_l1 beta; change the head's channels or the kinds"); };
 template <int Layer, Label Name, Shape Got>
-struct roi_align_expects_an_image_input { static_assert(Layer < 0, "roi_align: expects a (C, H, W) feature map to cut its regions from; place it after the convs, before any flatten"); };
+struct region_layer_expects_an_image_input { static_assert(Layer < 0, "roi_align / roi_pool: expects a (C, H, W) feature map to cut its regions from; place it after the convs, before any flatten"); };
 template <int Layer, Label Name, Shape Got, Shape EarlierThenThis>
-struct roi_align_region_counts_differ { static_assert(Layer < 0, "roi_align: every roi_align of a model reads the same list of regions given with the batch, so all must take the same number R"); };
+struct region_counts_differ { static_assert(Layer < 0, "roi_align / roi_pool: every region layer of a model reads the same list of regions given with the batch, so all must take the same number R"); };
 template <int Layer, Label Name, Shape Got>
 struct heads_must_end_the_model { static_assert(Layer < 0, "heads(...): joins the model's heads into its output, so it must be the model's last part"); };
 template <int Layer, Label Name, Shape Head, Shape Index>
@@ -367,8 +368,8 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::upsampling_expects_an_image) (void)upsampling_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::padding_swallows_the_output) (void)padding_swallows_the_output<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
-  if constexpr (E.problem == Problem::roi_align_expects_an_image) (void)roi_align_expects_an_image_input<L, E.name, E.got>{};
-  if constexpr (E.problem == Problem::roi_align_region_counts_differ) (void)roi_align_region_counts_differ<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::region_layer_expects_an_image) (void)region_layer_expects_an_image_input<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::region_counts_differ) (void)region_counts_differ<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::heads_must_end_the_model) (void)heads_must_end_the_model<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::each_head_needs_one_target_loss) (void)each_head_needs_exactly_one_reader_its_target_loss<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::loss_channels_not_a_multiple_of_its_kinds) (void)target_loss_channels_not_a_multiple_of_its_kinds<L, E.name, E.got, E.other>{};

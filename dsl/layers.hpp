@@ -47,8 +47,10 @@ enum class Op : unsigned char {
   // each channel has its LossKind, and every element its target value and weight.
   target_loss,
   // Regions of a run-time list warped to a fixed size (a two-stage detector's second
-  // stage): (C, H, W) -> (R, C P P), one row per region.
+  // stage): (C, H, W) -> (R, C P P), one row per region; bilinear samples averaged
+  // (roi_align) or the maximum of each bin's pixels (roi_pool, Fast R-CNN's).
   roi_align,
+  roi_pool,
   // The join of heads(...) (blocks.hpp): every head's output flattened, in order, as the
   // model's output. Always the last node.
   heads,
@@ -85,6 +87,7 @@ constexpr std::string_view op_name(Op op) {
     case Op::softmax_cross_entropy: return "softmax_cross_entropy";
     case Op::target_loss: return "target_loss";
     case Op::roi_align: return "roi_align";
+    case Op::roi_pool: return "roi_pool";
     case Op::heads: return "heads";
   }
   return "?";
@@ -352,6 +355,19 @@ constexpr Node roi_align(int regions, int size, float spatial_scale, int samplin
   return Node{.op = Op::roi_align, .units = regions, .kernel_h = size, .kernel_w = size,
               .stride_h = sampling, .stride_w = sampling, .alpha = spatial_scale};
 }
+// roi_pool(R, P, spatial_scale): torchvision.ops.roi_pool(features, boxes, output_size=P,
+// spatial_scale) — Fast R-CNN's RoI max pooling — over the same region list as roi_align.
+// A region's corners times spatial_scale are rounded to pixels (half away from zero), the
+// region (at least 1 x 1 pixel) cut into P x P bins of (side + 1) / P pixels, each bin
+// rounded outwards and clipped to the map, and each bin the maximum of its pixels (0 for
+// a bin wholly outside the map). Out: (R, C P P), as roi_align's. The adjoint sends each
+// bin's gradient to its first maximum (row-major), as torchvision's.
+constexpr Node roi_pool(int regions, int size, float spatial_scale) {
+  return Node{.op = Op::roi_pool, .units = regions, .kernel_h = size, .kernel_w = size,
+              .stride_h = 1, .stride_w = 1, .alpha = spatial_scale};
+}
+// Whether the op reads the region list given with the batch (roi_align, roi_pool).
+constexpr bool is_region_op(Op op) { return op == Op::roi_align || op == Op::roi_pool; }
 
 // The per-sample shape of target_loss's targets for outputs of shape s: (2, s...).
 constexpr Shape target_shape(Shape s) {

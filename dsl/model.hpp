@@ -39,11 +39,11 @@ struct Model {
     return nodes[loss].inputs[0];
   }
   constexpr Shape output_shape() const { return nodes[output_node()].shape; }
-  // The regions per image that the model's roi_align layers read (one list for all of
-  // them, given with the batch as [N, R, 4]); 0 without roi_align.
+  // The regions per image that the model's region layers read (one list for all of
+  // them, given with the batch as [N, R, 4]); 0 without region layers.
   constexpr int region_count() const {
     for (int i = 0; i < N; ++i)
-      if (nodes[i].op == Op::roi_align) return nodes[i].units;
+      if (is_region_op(nodes[i].op)) return nodes[i].units;
     return 0;
   }
   // Whether the loss is a target_loss (float targets, not int32 labels).

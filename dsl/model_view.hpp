@@ -40,10 +40,10 @@ inline bool uses_targets(const ModelView& m) {
   return m.loss_node >= 0 && m.nodes[m.loss_node].op == Op::target_loss;
 }
 
-// The regions per image of the model's roi_align layers (Model::region_count); 0 without.
+// The regions per image of the model's region layers (roi_align, roi_pool) (Model::region_count); 0 without.
 inline int region_count(const ModelView& m) {
   for (const Node& n : m.nodes)
-    if (n.op == Op::roi_align) return n.units;
+    if (is_region_op(n.op)) return n.units;
   return 0;
 }
 

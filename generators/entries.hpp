@@ -9,7 +9,7 @@
 // PyTorch's NCHW memory order (Halide dims x, y, c, n), sequences (i, t, n); labels
 // int32 [N] (per-step logits: [N, T], Halide dims t, n; per-pixel logits: [N, H, W],
 // Halide dims x, y, n), or for a target_loss float32 targets [N, 2, output shape]
-// (Halide dims x, y, c, plane, n); rois, for models with roi_align only, float32
+// (Halide dims x, y, c, plane, n); rois, for models with region layers (roi_align, roi_pool) only, float32
 // [N, R, 4] regions (x0, y0, x1, y1 in input pixels; Halide dims k, r, n); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
@@ -33,7 +33,7 @@ using ViewFn = ModelView (*)();
 
 // What an entry's inputs depend on, known when the generator class is built: the
 // element type of its labels (int32 class labels, or float targets for a target_loss)
-// and the regions per image of its roi_align layers (0: no region input).
+// and the regions per image of its region layers (0: no region input).
 template <class LabelType, int Regions>
 struct EntryTraits {
   using Label = LabelType;
@@ -42,7 +42,7 @@ struct EntryTraits {
 template <const auto& M>
 using TraitsOf = EntryTraits<std::conditional_t<M.uses_targets(), float, int32_t>, M.region_count()>;
 
-// The region list of a model with roi_align: float [N, R, 4] (Halide dims k, r, n),
+// The region list of a model with region layers: float [N, R, 4] (Halide dims k, r, n),
 // the input "rois" right after the batch; nothing for other models.
 template <int R>
 struct RegionsInput {
@@ -132,9 +132,9 @@ struct EntryBase : Halide::Generator<Self> {
         if (is_recurrent(node.op))
           throw std::invalid_argument("kiln: " + std::string(model().name) +
                                       ": recurrent layers run on CPU targets only (their time loop is a host extern stage)");
-        if (node.op == Op::roi_align)  // its adjoint is a scatter, which wants atomics there
-          throw std::invalid_argument("kiln: " + std::string(model().name) +
-                                      ": roi_align runs on CPU targets only so far");
+        if (is_region_op(node.op))  // the adjoints are scatters, which want atomics there
+          throw std::invalid_argument("kiln: " + std::string(model().name) + ": " +
+                                      std::string(op_name(node.op)) + " runs on CPU targets only so far");
       }
       schedules::gpu_policy(model(), lowered, entry, outs, {gpu_threads});
       return;

@@ -20,11 +20,11 @@ struct LoweredModel {
 // flat buffer of buffers, input the batch (dims of input_shape + n), labels(n) int32
 // class labels, labels(t, n) for per-step logits, labels(x, y, n) per pixel, or for a
 // target_loss float targets (Dims::targets_of the output) (ignored without a loss),
-// batch the run-time N, seed dropout's draw, rois the region list of roi_align.
+// batch the run-time N, seed dropout's draw, rois the region list of the region layers.
 struct ModelInputs {
   Func params, buffers, input, labels;
   Expr batch, seed;
-  Func rois;  // rois(k, r, n): roi_align's regions (undefined without roi_align)
+  Func rois;  // rois(k, r, n): the region layers' regions (undefined without)
 };
 
 // Training lowers batch statistics, dropout, the adjoints, the flat gradient and the

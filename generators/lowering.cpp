@@ -132,6 +132,7 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_forward(in[0], ctx, f); break;
     case Op::target_loss: ops::target_loss_forward(node, in[0], ctx, f); break;
     case Op::roi_align: ops::roi_align_forward(node, in[0], ctx, f); break;
+    case Op::roi_pool: ops::roi_pool_forward(node, in[0], ctx, f); break;
     case Op::heads: ops::heads_forward(node, in, f); break;
     case Op::input: break;
   }
@@ -168,6 +169,7 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::softmax_cross_entropy: ops::softmax_cross_entropy_adjoint(in[0], ctx, f); break;
     case Op::target_loss: ops::target_loss_adjoint(node, in[0], ctx, f); break;
     case Op::roi_align: ops::roi_align_adjoint(node, in[0], ctx, f); break;
+    case Op::roi_pool: ops::roi_pool_adjoint(node, in[0], ctx, f); break;
     case Op::heads:  // the model's output: nothing reads it, so it has no adjoint
     case Op::input: break;
   }

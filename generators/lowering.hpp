@@ -48,7 +48,7 @@ struct Context {
   Expr batch;   // run-time batch size N
   Func labels;  // labels(Dims::positions(logits)), int32, clamped to a valid class
   Func targets;  // targets(Dims::targets_of(output)), float: target_loss's values and weights
-  Func rois;     // rois(k, r, n), float: roi_align's regions, corner k of region r (x0, y0, x1, y1)
+  Func rois;     // rois(k, r, n), float: the region layers' regions, corner k of region r (x0, y0, x1, y1)
   // Training (gradients, train_step): batch norm uses batch statistics and updates its
   // running ones, dropout drops. Inference (forward): running statistics, no dropout.
   bool training = false;

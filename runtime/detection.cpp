@@ -1,6 +1,7 @@
 #include "runtime/detection.hpp"
 
 #include "runtime/error.hpp"
+#include "runtime/lettering.hpp"
 
 #include <fmt/format.h>
 
@@ -157,6 +158,12 @@ Image draw_detections(const Image& image, std::span<const metrics::Detection> de
         paint(x1 - t, y);
       }
     }
+    // The label: above the box where it fits, else over its top edge; inside the image.
+    const std::string text = fmt::format("{} {:.2f}", scenes::class_names[std::size_t(d.class_id)], d.score);
+    const int lx = std::max(0, std::min(x0, out.width - lettering::label_width(text)));
+    const int ly = y0 >= lettering::label_height ? y0 - lettering::label_height : std::max(0, y0);
+    constexpr float black[3] = {0, 0, 0};
+    lettering::draw_label(out, lx, ly, text, tint, black);
   }
   return out;
 }

@@ -93,7 +93,9 @@ std::vector<DetectionEpoch> train_detection(const Network& net, Parameters& para
                                             std::FILE* log);
 
 // The image with each detection's box outlined in its class's tint (overlay_classes'),
-// two pixels wide, the outline's brightness its score.
+// two pixels wide, the outline's brightness its score, and labelled with its class and
+// score ("square 0.97", black on the tint) above the box, or over its top edge when the
+// box touches the image's top.
 Image draw_detections(const Image& image, std::span<const metrics::Detection> detections);
 
 }  // namespace kiln::detection

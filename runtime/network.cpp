@@ -66,12 +66,12 @@ Buffer<const void> label_buffer(const ModelView& model, BatchLabels labels, int 
   return batch_buffer(labels.classes, label_shape(out), batch);
 }
 
-// The region list of a batch, for a model with roi_align: [N, R, 4]; kiln::Error when
+// The region list of a batch, for a model with region layers: [N, R, 4]; kiln::Error when
 // the model takes one and none was given (a model without takes none and ignores it).
 std::vector<Buffer<const float>> region_buffer(const ModelView& model, const float* rois, int batch) {
   const int R = region_count(model);
   if (R == 0) return {};
-  if (!rois) fail("{}: its roi_align layers read {} regions per image; none were given", model.name, R);
+  if (!rois) fail("{}: its region layers read {} regions per image; none were given", model.name, R);
   return {Buffer<const float>(rois, 4, R, batch)};
 }
 

@@ -5,7 +5,7 @@
 //   sequence models: input [N, T, F] (token ids: [N, T, 1]), per-step logits [N, T, K]
 //   and labels int32 [N, T]; segmentation models: per-pixel logits [N, K, H, W] and
 //   labels int32 [N, H, W]; target_loss models (detectors): float targets [N, 2, output];
-//   models with roi_align: rois float [N, R, 4] with every call
+//   models with region layers (roi_align, roi_pool): rois float [N, R, 4] with every call
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once
@@ -63,7 +63,7 @@ class Network {
   // int32 class labels per sample (0 for target_loss models).
   long long targets_size() const;
   long long labels_size() const;
-  // Regions per image the model's roi_align layers read (0 without): each call then
+  // Regions per image the model's region layers read (0 without): each call then
   // takes `rois`, float [N, R, 4] (x0, y0, x1, y1 in input pixels).
   int regions() const { return region_count(view()); }
   long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }

@@ -40,7 +40,7 @@ struct Matching {
 void encode_targets(const Layout& layout, std::span<const metrics::Box> boxes, float* targets,
                     const Matching& matching = {});
 
-// A region that roi_align reads as zeros (far outside any image): what pads a list.
+// A region that roi_align and roi_pool read as zeros (far outside any image): what pads a list.
 inline constexpr metrics::Box no_region{-1000, -1000, -1000, -1000};
 inline bool is_no_region(const metrics::Box& b) { return b.x0 == no_region.x0 && b.x1 == no_region.x1; }
 

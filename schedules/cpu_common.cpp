@@ -143,7 +143,7 @@ void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout) {
   // Sequence models (tokens, embeddings, recurrent layers) take the sequence policy;
   // models of images take an image policy, which hands it their few sequence nodes
-  // (roi_align's regions and the layers that read them).
+  // (the regions of roi_align or roi_pool and the layers that read them).
   if (model.input_shape().is_sequence()) return cpu_sequence(model, lowered, entry, outputs, target);
   for (const Node& node : model.nodes)
     if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot)

@@ -51,7 +51,7 @@ void batch_reduction(Halide::Func f, const Policy& p, int inner, int outer = 1);
 // copy of its input (in_t): a register-tiled matrix product.
 void outer_product_sum(Halide::Func f, Halide::Func in_t, const Policy& p);
 
-// A node of cpu_sequence's kind (dense, target_loss over sequences, roi_align: what a
+// A node of cpu_sequence's kind (dense, target_loss over sequences, roi_align, roi_pool: what a
 // sequence of regions reads and writes) in a model of images: the image policies hand
 // such nodes to cpu_sequence.cpp's schedule. in: the node's input shape.
 void sequence_node(const Node& node, Shape in, gen::NodeFuncs& f, const Policy& p);

@@ -212,6 +212,9 @@ void cpu::sequence_node(const Node& node, Shape in, NodeFuncs& f, const Policy& 
       if (has("d_in0")) root(f["d_in0"], p);
       break;
     case Op::roi_align:  // a gather per bin; the adjoint a scatter, each sample's own slice
+    case Op::roi_pool:
+      if (has("argmax") && p.claim(f["argmax"]))  // a bin's loops vary: per sample, not in vectors
+        f["argmax"].compute_root().parallel(d.n);
       root(f["out"], p);
       if (has("d_in0") && p.claim(f["d_in0"])) {
         Func g = f["d_in0"];

@@ -53,7 +53,7 @@ enum class CpuLayout { batch_innermost, channels_innermost };
 CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_estimate);
 
 // Picks the CPU policy: cpu_sequence for a sequence model (tokens, embeddings, recurrent
-// layers), otherwise by cpu_layout() (an image model's region layers, after roi_align, are
+// layers), otherwise by cpu_layout() (an image model's region layers, after roi_align or roi_pool, are
 // scheduled as cpu_sequence schedules them).
 void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout);

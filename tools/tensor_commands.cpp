@@ -4,7 +4,7 @@
 //            of any numeric type, or [N, T, 1]); 'labels' int64 or int32 [N] ([N, T] for
 //            per-step logits, [N, H, W] per pixel); for a target_loss, 'targets' float
 //            [N, 2, output shape] (target values, then weights >= 0) instead; for a
-//            model with roi_align, 'rois' float [N, R, 4] (x0, y0, x1, y1 in pixels)
+//            model with region layers, 'rois' float [N, R, 4] (x0, y0, x1, y1 in pixels)
 //   forward writes 'output' [N, K]; gradients writes 'loss' [], 'grad.<parameter>' in
 //   PyTorch's layout and 'grad.input' [N, C, H, W].
 #include "runtime/error.hpp"
@@ -27,7 +27,7 @@ struct Batch {
   std::vector<float> input;
   std::vector<int32_t> labels;
   std::vector<float> targets;  // target_loss models
-  std::vector<float> rois;     // models with roi_align
+  std::vector<float> rois;     // models with region layers
   const float* regions() const { return rois.empty() ? nullptr : rois.data(); }
   BatchLabels truth() const { return targets.empty() ? BatchLabels(labels.data()) : BatchLabels(targets.data()); }
 };

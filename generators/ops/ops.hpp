@@ -61,9 +61,11 @@ void recurrent_adjoint(const Node&, const Tensor& in, std::span<const Func> para
 
 void softmax_cross_entropy_forward(const Tensor& logits, const Context&, NodeFuncs&);
 void softmax_cross_entropy_adjoint(const Tensor& logits, const Context&, NodeFuncs&);
-// roi_align: the regions come from ctx.rois.
+// roi_align, roi_pool (regions.cpp): the regions come from ctx.rois.
 void roi_align_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 void roi_align_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
+void roi_pool_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
+void roi_pool_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 void target_loss_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 void target_loss_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 

@@ -155,6 +155,8 @@ TEST_CASE("kiln forward/gradients on a two-stage model take its regions; bad reg
   fails_with({{"input", images}, {"targets", targets}}, {"missing tensor 'rois'"});
   fails_with({{"input", images}, {"rois", f32_tensor({2, 3, 4}, std::vector<float>(24, 1.0f))}, {"targets", targets}},
              {"rois", "shape"});
+  fails_with({{"input", images}, {"rois", f32_tensor({2, 0, 4}, {})}, {"targets", targets}},  // an empty box list
+             {"rois", "shape", "[2, 4, 4]"});
   boxes[5] = NAN;
   fails_with({{"input", images}, {"rois", f32_tensor({2, 4, 4}, boxes)}, {"targets", targets}},
              {"rois", "non-finite", "element 5"});

@@ -118,9 +118,14 @@ const std::vector<OpCase> op_cases = {
     {"roi_align 2x2 bins, 2x2 samples, scale 1/2", roi_align(8, 2, 0.5f), {shape(3, 5, 7)}},
     {"roi_align 3x3 bins, 1 sample, scale 1", roi_align(4, 3, 1.0f, 1), {shape(2, 6, 4)}},
     {"roi_align 1x1 bin, 3x3 samples, scale 1/4", roi_align(5, 1, 0.25f, 3), {shape(2, 3, 3)}},
+    {"roi_pool 2x2 bins, scale 1/2", roi_pool(8, 2, 0.5f), {shape(3, 5, 7)}},
+    {"roi_pool 3x3 bins, scale 1", roi_pool(4, 3, 1.0f), {shape(2, 6, 4)}},
+    {"roi_pool 7x7 bins (more bins than pixels, overlapping), scale 1/4", roi_pool(5, 7, 0.25f), {shape(2, 4, 5)}},
+    {"roi_pool 2x2 bins, ties", roi_pool(8, 2, 0.5f), {shape(2, 5, 7)}, Data::ties},
+    {"roi_pool 7x7 bins, ties", roi_pool(5, 7, 0.25f), {shape(2, 4, 5)}, Data::ties},
 };
 
-// roi_align's regions [N, R, 4] for features of shape s: region r of each sample is, by
+// A region layer's regions [N, R, 4] for features of shape s: region r of each sample is, by
 // r % 4, inside the image, across its top-left or bottom-right border, entirely
 // outside it, or empty (x1 = x0, y1 = y0). Corners in input pixels (the map / scale).
 Tensor roi_regions(const Node& node, Shape s, int N, std::mt19937& rng) {
@@ -168,7 +173,7 @@ std::vector<int> pytorch_shape(const Parameter& p) {
 struct OpPipeline {
   std::vector<ImageParam> inputs;
   std::vector<ImageParam> params;  // weight, bias
-  ImageParam d_out, labels, targets, rois;  // targets: target_loss's; rois: roi_align's
+  ImageParam d_out, labels, targets, rois;  // targets: target_loss's; rois: the region layers'
   std::vector<std::string> roles;  // "out", "d_in0".., "d_weight", "d_bias": the outputs, in order
   Halide::Pipeline pipeline;
 };
@@ -200,7 +205,7 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
   const std::vector<Halide::Var> at = d.positions(logits);
   labels(at) = Halide::clamp(p.labels(at), 0, is_loss(node.op) ? class_count(logits) - 1 : 0);
   ctx.labels = labels;
-  if (node.op == Op::roi_align) {
+  if (is_region_op(node.op)) {
     p.rois = ImageParam(Halide::Float(32), 3, "rois");
     Func rois("rois_of");
     rois(d.i, d.t, d.n) = p.rois(d.i, d.t, d.n);
@@ -311,9 +316,10 @@ void check_op(const OpCase& c, int case_index) {
           w = w < -0.5 ? 0.0 : double(float(w + 1));
         }
     }
-    const Tensor rois = node.op == Op::roi_align ? roi_regions(node, c.inputs[0], N, rng) : Tensor();
+    const Tensor rois = is_region_op(node.op) ? roi_regions(node, c.inputs[0], N, rng) : Tensor();
     auto forward_of = [&](const std::vector<const Tensor*>& in, const std::vector<Tensor>& w, reference::Mode mode) {
       if (node.op == Op::roi_align) return reference::roi_align(node, *in[0], rois);
+      if (node.op == Op::roi_pool) return reference::roi_pool(node, *in[0], rois);
       return reference::forward(node, in, w, mode);
     };
     auto loss_of = [&](const Tensor& logits) {
@@ -341,7 +347,7 @@ void check_op(const OpCase& c, int case_index) {
     Halide::Buffer<float> target_buffer;
     if (node.op == Op::target_loss) p.targets.set(target_buffer = buffer_of(targets));
     Halide::Buffer<float> roi_buffer;
-    if (node.op == Op::roi_align) p.rois.set(roi_buffer = buffer_of(rois));
+    if (is_region_op(node.op)) p.rois.set(roi_buffer = buffer_of(rois));
     std::vector<std::vector<int>> out_shapes{loss ? std::vector<int>{} : batched(N, node.shape)};
     for (const Tensor& t : in) out_shapes.push_back(t.shape);
     for (std::size_t k = 0; k < learned; ++k) out_shapes.push_back(w[k].shape);
@@ -364,10 +370,10 @@ void check_op(const OpCase& c, int case_index) {
     for (std::size_t k = 0; k < in.size(); ++k) {
       std::vector<double> fd;
       if (c.data == Data::ties) {  // no derivative at a tie: the first maximum's rule instead
-        REQUIRE((node.op == Op::max_pool || node.op == Op::maxout));
-        fd = node.op == Op::max_pool
-                 ? reference::max_pool_backward(in[0], reference::window_of(node), R).data
-                 : reference::maxout_backward(in[0], node.groups, R).data;
+        REQUIRE((node.op == Op::max_pool || node.op == Op::maxout || node.op == Op::roi_pool));
+        fd = node.op == Op::max_pool ? reference::max_pool_backward(in[0], reference::window_of(node), R).data
+             : node.op == Op::maxout ? reference::maxout_backward(in[0], node.groups, R).data
+                                     : reference::roi_pool_backward(node, in[0], rois, R).data;
       } else {
         fd = numerical_gradient([&](const std::vector<double>& x) {
           std::vector<Tensor> moved = in;

@@ -1,6 +1,6 @@
 // Double-precision references for the detection ops: the losses written from their
 // textbook definitions (not from the lowering's stable forms), RoI align one sample at a
-// time as torchvision's CPU kernel computes it.
+// time and RoI pooling one bin at a time, as torchvision's CPU kernels compute them.
 #pragma once
 #include "reference/ops.hpp"
 
@@ -79,6 +79,54 @@ inline Tensor roi_align(const Node& node, const Tensor& f, const Tensor& rois) {
           }
     }
   return out;
+}
+
+// roi_pool(node)'s bins over features [N, C, H, W] and regions [N, R, 4]: for each
+// output element [N, R, C P P], the index into f.data of its bin's first maximum in
+// row-major order, or -1 for an empty bin. Bin edges in float, as torchvision's kernel
+// computes them (they decide which pixels a bin holds).
+inline std::vector<long> roi_pool_argmax(const Node& node, const Tensor& f, const Tensor& rois) {
+  const int N = f.dim(0), C = f.dim(1), H = f.dim(2), W = f.dim(3), R = node.units, P = node.kernel_h;
+  const float scale = node.alpha;
+  std::vector<long> at(std::size_t(N) * R * C * P * P);
+  for (int n = 0; n < N; ++n)
+    for (int r = 0; r < R; ++r) {
+      const double* box = &rois.data[(std::size_t(n) * R + r) * 4];
+      const int x0 = int(std::round(float(box[0]) * scale)), y0 = int(std::round(float(box[1]) * scale));
+      const int x1 = int(std::round(float(box[2]) * scale)), y1 = int(std::round(float(box[3]) * scale));
+      const float bw = float(std::max(x1 - x0 + 1, 1)) / float(P), bh = float(std::max(y1 - y0 + 1, 1)) / float(P);
+      for (int ph = 0; ph < P; ++ph)
+        for (int pw = 0; pw < P; ++pw) {
+          const int ys = std::clamp(int(std::floor(float(ph) * bh)) + y0, 0, H);
+          const int ye = std::clamp(int(std::ceil(float(ph + 1) * bh)) + y0, 0, H);
+          const int xs = std::clamp(int(std::floor(float(pw) * bw)) + x0, 0, W);
+          const int xe = std::clamp(int(std::ceil(float(pw + 1) * bw)) + x0, 0, W);
+          for (int c = 0; c < C; ++c) {
+            long best = -1;
+            for (int y = ys; y < ye; ++y)
+              for (int x = xs; x < xe; ++x) {
+                const long k = ((long(n) * C + c) * H + y) * W + x;
+                if (best < 0 || f.data[k] > f.data[best]) best = k;
+              }
+            at[((std::size_t(n) * R + r) * C + c) * P * P + ph * P + pw] = best;
+          }
+        }
+    }
+  return at;
+}
+inline Tensor roi_pool(const Node& node, const Tensor& f, const Tensor& rois) {
+  const std::vector<long> at = roi_pool_argmax(node, f, rois);
+  Tensor out({f.dim(0), node.units, f.dim(1) * node.kernel_h * node.kernel_w});
+  for (std::size_t e = 0; e < at.size(); ++e) out.data[e] = at[e] < 0 ? 0.0 : f.data[at[e]];
+  return out;
+}
+// Its adjoint for d_out g: each bin's gradient onto its maximum.
+inline Tensor roi_pool_backward(const Node& node, const Tensor& f, const Tensor& rois, const Tensor& g) {
+  const std::vector<long> at = roi_pool_argmax(node, f, rois);
+  Tensor d_in(f.shape);
+  for (std::size_t e = 0; e < at.size(); ++e)
+    if (at[e] >= 0) d_in.data[at[e]] += g.data[e];
+  return d_in;
 }
 
 }  // namespace kiln::reference

@@ -5,6 +5,7 @@
 #include "runtime/detection.hpp"
 #include "runtime/localization.hpp"
 #include "runtime/error.hpp"
+#include "runtime/lettering.hpp"
 
 #include "dsl/model_view.hpp"
 
@@ -142,20 +143,33 @@ TEST_CASE("detection targets: a box that is not finite or has no area is an erro
   CHECK_THROWS_WITH(detection::encode_targets(l, std::span(&bad_class, 1), t.data()), Catch::Contains("class 3"));
 }
 
-TEST_CASE("draw_detections outlines each box in its class's tint, two pixels wide", "[detection]") {
-  Image image{3, 16, 16, std::vector<float>(3 * 16 * 16, 0.5f)};
-  const metrics::Detection d{0, 1, 1.0f, {2, 3, 10, 12}};
+TEST_CASE("draw_detections outlines each box in its class's tint, two pixels wide, and labels it above",
+          "[detection]") {
+  Image image{3, 32, 32, std::vector<float>(3 * 32 * 32, 0.5f)};
+  const metrics::Detection d{0, 1, 1.0f, {2, 12, 10, 21}};
   const Image out = detection::draw_detections(image, std::span(&d, 1));
   const float* tint = class_tint(2);
-  for (int y = 0; y < 16; ++y)
-    for (int x = 0; x < 16; ++x) {
-      const bool inside = x >= 2 && x <= 9 && y >= 3 && y <= 11;
-      const bool outline = inside && (x < 4 || x > 7 || y < 5 || y > 9);
+  // The label "square 1.00" (67 pixels wide) moves left to start inside the image, at x
+  // 0, and sits on the 9 rows above the box, 3..11.
+  const std::string label = "square 1.00";
+  REQUIRE(lettering::label_width(label) == 67);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 32; ++x) {
+      const bool in_label = y >= 3 && y <= 11;
+      const int u = x - 1, v = y - 4;  // the glyph grid: a pixel of margin
+      const bool ink = in_label && u >= 0 && lettering::inked(label[std::size_t(u / 6)], u % 6, v);
+      const bool inside = x >= 2 && x <= 9 && y >= 12 && y <= 20;
+      const bool outline = inside && (x < 4 || x > 7 || y < 14 || y > 18);
       for (int c = 0; c < 3; ++c) {
         INFO("x " << x << ", y " << y << ", c " << c);
-        CHECK(out.at(c, y, x) == Approx(outline ? tint[c] : 0.5f));
+        CHECK(out.at(c, y, x) == Approx(ink ? 0.0f : in_label || outline ? tint[c] : 0.5f));
       }
     }
+  // A box at the top: its label over the box's top edge instead.
+  const metrics::Detection top{0, 0, 1.0f, {20, 1, 30, 10}};
+  const Image high = detection::draw_detections(image, std::span(&top, 1));
+  CHECK(high.at(0, 1, 0) == Approx(class_tint(1)[0]));  // the label's margin, at y 1
+  CHECK(high.at(0, 0, 0) == Approx(0.5f));
 }
 
 TEST_CASE("localization: targets of one object, worked by hand, and their decoding", "[detection]") {
