@@ -25,7 +25,8 @@ static_assert(two_heads.output_shape() == shape(10 * 8 * 8 + 7));
 
 // The same with a second stage: the flat head reads 4 regions per image (given with the
 // batch) cut out of the features by roi_align into 3 x 3 bins, through a hidden layer per
-// region (a two-stage detector's box head in small). Checked like two_heads.
+// region (a two-stage detector's box head in small); a third head reads the same regions
+// through roi_pool (Fast R-CNN's max pooling) into 2 x 2 bins. Checked like two_heads.
 inline constexpr auto two_stage = checked<model("two_stage",
     input(3, 16, 16),
     conv2d(8, 3, pad(1)), relu,  // 8 x 16 x 16
@@ -33,8 +34,9 @@ inline constexpr auto two_stage = checked<model("two_stage",
                                                                  LossKind::smooth_l1, LossKind::smooth_l1,
                                                                  LossKind::smooth_l1})),
           sequence(roi_align(4, 3, 0.5f), dense(16).named("fc"), relu, dense(7).named("detection"),
-                   target_loss(two_heads_kinds::flat))))>;
+                   target_loss(two_heads_kinds::flat)),
+          sequence(roi_pool(4, 2, 0.5f), dense(3).named("pooled"), target_loss({LossKind::squared}))))>;
 
-static_assert(two_stage.output_shape() == shape(5 * 16 * 16 + 4 * 7) && two_stage.region_count() == 4);
+static_assert(two_stage.output_shape() == shape(5 * 16 * 16 + 4 * 7 + 4 * 3) && two_stage.region_count() == 4);
 
 }  // namespace kiln::models

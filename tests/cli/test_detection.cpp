@@ -136,14 +136,14 @@ TEST_CASE("kiln forward/gradients on a two-stage model take its regions; bad reg
   const Tensor images = filled({2, 3, 16, 16}, 0.5f);
   std::vector<float> boxes(2 * 4 * 4);
   for (std::size_t k = 0; k < boxes.size(); ++k) boxes[k] = float(k % 4 < 2 ? 2 : 20);
-  const Tensor targets = filled({2, 2, 5 * 16 * 16 + 4 * 7}, 0.5f);
+  const Tensor targets = filled({2, 2, 5 * 16 * 16 + 4 * (7 + 3)}, 0.5f);
   save_safetensors(inputs, {{"input", images}, {"rois", f32_tensor({2, 4, 4}, boxes)}, {"targets", targets}});
   const KilnRun forward = expect_success({"forward", "two_stage", "--weights", weights, "--inputs", inputs, "--out", out});
   INFO(forward.out);
-  CHECK(contains(forward.out, "[2, 1308]"));
+  CHECK(contains(forward.out, "[2, 1320]"));
   const KilnRun gradients = expect_success({"gradients", "two_stage", "--weights", weights, "--inputs", inputs, "--out", out});
   INFO(gradients.out);
-  CHECK(contains(gradients.out, "8 parameter gradients"));
+  CHECK(contains(gradients.out, "10 parameter gradients"));
 
   const std::string bad = dir.path("bad.safetensors");
   auto fails_with = [&](const TensorMap& tensors, std::vector<std::string> mentions) {

@@ -14,7 +14,7 @@ The models, each with its PyTorch twin in tests/fixtures/:
                           squared error per channel, weighted, against float targets)
   two_heads               two_heads_torch.py: heads(...), an image head and a flat head
                           with a target_loss each, their outputs joined
-  two_stage               two_stage_torch.py: roi_align (torchvision's) of a region list
+  two_stage               two_stage_torch.py: roi_align and roi_pool (torchvision's) of a region list
                           given with the batch, a head per region beside a dense head
 For each model, seed and batch size (a fixture may name its own BATCHES), the fixture
 writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln
