@@ -32,9 +32,7 @@ Layout layout_of(const ModelView& model) {
   l.grid = out.height();
   l.stride = float(l.size) / float(l.grid);
   l.anchors = out.channels() / Layout::per_anchor;
-  const float lo = 2 * scenes::min_half, hi = 2 * scenes::max_half;
-  for (int a = 0; a < l.anchors; ++a)
-    l.anchor_sizes.push_back(lo * std::pow(hi / lo, (a + 0.5f) / float(l.anchors)));
+  l.anchor_sizes = scenes::anchor_sizes(l.anchors);
   return l;
 }
 
@@ -49,10 +47,7 @@ void encode_targets(const Layout& l, std::span<const scenes::SceneObject> object
   };
   for (const scenes::SceneObject& o : objects) {
     const metrics::Box& b = o.box;
-    if (!std::isfinite(b.x0) || !std::isfinite(b.y0) || !std::isfinite(b.x1) || !std::isfinite(b.y1))
-      fail("detection targets: a box with a non-finite corner ({}, {}, {}, {})", b.x0, b.y0, b.x1, b.y1);
-    if (!(b.x1 > b.x0 && b.y1 > b.y0))
-      fail("detection targets: the box x {}..{}, y {}..{} has no area", b.x0, b.x1, b.y0, b.y1);
+    metrics::check_box(b, "detection targets");
     if (o.class_id < 0 || o.class_id >= C)
       fail("detection targets: class {} is not one of 0..{}", o.class_id, C - 1);
   }

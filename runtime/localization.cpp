@@ -22,10 +22,7 @@ int image_size(const ModelView& model) {
 
 void encode(const scenes::SceneObject& o, float* targets) {
   const metrics::Box& b = o.box;
-  if (!std::isfinite(b.x0) || !std::isfinite(b.y0) || !std::isfinite(b.x1) || !std::isfinite(b.y1))
-    fail("localization targets: a box with a non-finite corner ({}, {}, {}, {})", b.x0, b.y0, b.x1, b.y1);
-  if (!(b.x1 > b.x0 && b.y1 > b.y0))
-    fail("localization targets: the box x {}..{}, y {}..{} has no area", b.x0, b.x1, b.y0, b.y1);
+  metrics::check_box(b, "localization targets");
   for (int k = 0; k < C; ++k) targets[k] = k == o.class_id ? 1.0f : 0.0f;
   const float corners[4] = {b.x0, b.y0, b.x1, b.y1};
   for (int k = 0; k < 4; ++k) targets[C + k] = corners[k] / box_unit;

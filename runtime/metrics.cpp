@@ -173,6 +173,12 @@ float area(const Box& box) {
   return std::max(0.0f, box.x1 - box.x0) * std::max(0.0f, box.y1 - box.y0);
 }
 
+void check_box(const Box& b, std::string_view what) {
+  if (!std::isfinite(b.x0) || !std::isfinite(b.y0) || !std::isfinite(b.x1) || !std::isfinite(b.y1))
+    fail("{}: a box with a non-finite corner ({}, {}, {}, {})", what, b.x0, b.y0, b.x1, b.y1);
+  if (!(b.x1 > b.x0 && b.y1 > b.y0)) fail("{}: the box x {}..{}, y {}..{} has no area", what, b.x0, b.x1, b.y0, b.y1);
+}
+
 Box clipped(const Box& b, float size) {
   return {std::clamp(b.x0, 0.0f, size), std::clamp(b.y0, 0.0f, size), std::clamp(b.x1, 0.0f, size),
           std::clamp(b.y1, 0.0f, size)};

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace kiln::metrics {
@@ -56,6 +57,11 @@ struct Box {
 
 // (x1 - x0) (y1 - y0), 0 for a box with x1 <= x0 or y1 <= y0.
 float area(const Box& box);
+
+// A true box a target is made from: kiln::Error ("<what>: a box with a non-finite corner
+// ...", "<what>: the box x ..., y ... has no area") unless its corners are finite and
+// x1 > x0, y1 > y0.
+void check_box(const Box& box, std::string_view what);
 
 // The box cut to an image of size x size pixels (each corner clamped to 0..size).
 Box clipped(const Box& box, float size);

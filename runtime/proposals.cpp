@@ -21,10 +21,7 @@ Layout layout_for(int image_size, int grid, std::span<const float> sizes) {
 
 void encode_targets(const Layout& l, std::span<const metrics::Box> boxes, float* targets, const Matching& m) {
   for (const metrics::Box& b : boxes) {
-    if (!std::isfinite(b.x0) || !std::isfinite(b.y0) || !std::isfinite(b.x1) || !std::isfinite(b.y1))
-      fail("proposal targets: a box with a non-finite corner ({}, {}, {}, {})", b.x0, b.y0, b.x1, b.y1);
-    if (!(b.x1 > b.x0 && b.y1 > b.y0))
-      fail("proposal targets: the box x {}..{}, y {}..{} has no area", b.x0, b.x1, b.y0, b.y1);
+    metrics::check_box(b, "proposal targets");
   }
   const std::size_t plane = std::size_t(l.channels()) * l.grid * l.grid;
   std::fill(targets, targets + 2 * plane, 0.0f);

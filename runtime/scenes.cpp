@@ -117,4 +117,11 @@ SceneSet make_scenes(int count, int size, uint64_t seed, int first, int most_obj
   return set;
 }
 
+std::vector<float> anchor_sizes(int count) {
+  const float lo = 2 * min_half, hi = 2 * max_half;
+  std::vector<float> sizes;
+  for (int a = 0; a < count; ++a) sizes.push_back(lo * std::pow(hi / lo, (a + 0.5f) / float(count)));
+  return sizes;
+}
+
 }  // namespace kiln::scenes

@@ -66,4 +66,8 @@ struct SceneSet {
 SceneSet make_scenes(int count, int size = 128, uint64_t seed = 0, int first = 0,
                      int most_objects = max_objects);
 
+// The detectors' anchor sides for these scenes: `count` sizes spaced geometrically over
+// the nominal box sides 2 min_half .. 2 max_half, each at the middle of its share.
+std::vector<float> anchor_sizes(int count);
+
 }  // namespace kiln::scenes

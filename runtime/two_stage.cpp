@@ -30,10 +30,7 @@ Layout layout_of(const ModelView& model) {
   Layout l;
   l.size = in.height();
   l.regions = R;
-  const float lo = 2 * scenes::min_half, hi = 2 * scenes::max_half;
-  std::vector<float> sizes;
-  for (int a = 0; a < 3; ++a) sizes.push_back(lo * std::pow(hi / lo, (a + 0.5f) / 3));
-  l.rpn = proposals::layout_for(l.size, grid, sizes);
+  l.rpn = proposals::layout_for(l.size, grid, scenes::anchor_sizes(3));
   return l;
 }
 
