@@ -9,7 +9,8 @@
 # their own (global property KILN_HALIDE_RUNTIME_<target suffix>), unregistered. A registration
 # source, which tells the runtime's model registry about each library, is added to the
 # global KILN_MODEL_REGISTRATIONS property; models/CMakeLists.txt links them all into
-# the kiln_models object library. CPU_LAYOUT picks the hand CPU policy (default auto:
+# the kiln_models object library. A record schedules/tuned/<target>/<NAME>.<entry>.txt
+# (kiln tune) tunes that entry's build. CPU_LAYOUT picks the hand CPU policy (default auto:
 # the rule in schedules/README.md). IO_LAYOUT nhwc builds a forward entry that takes and
 # returns channels-last images (callers holding such data; bench/conv_layer.cpp); such a
 # model is not registered, since kiln's runtime passes NCHW.
@@ -93,10 +94,20 @@ function(kiln_add_model NAME)
       if(runtime)
         set(use_runtime USE_RUNTIME ${runtime})
       endif()
+      # A tuned record for this model, entry and target (kiln tune writes them): the
+      # generator applies it where it still fits the model. Its hash is a parameter, so
+      # an edited record rebuilds the entry; CMake re-runs when it changes.
+      set(tuned "")
+      set(record ${CMAKE_SOURCE_DIR}/schedules/tuned/${target}/${NAME}.${entry}.txt)
+      if(EXISTS ${record} AND ARG_SCHEDULER STREQUAL "hand")
+        file(MD5 ${record} record_hash)
+        set(tuned tuned=${record} tuned_hash=${record_hash})
+        set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${record})
+      endif()
       add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${NAME}_${entry}
                          TARGETS ${target} ${use_runtime} ${autoscheduler}
                          PARAMS batch_estimate=${ARG_BATCH_ESTIMATE} cpu_layout=${ARG_CPU_LAYOUT}
-                                io_layout=${ARG_IO_LAYOUT}
+                                io_layout=${ARG_IO_LAYOUT} ${tuned}
                          STMT_HTML ${lib}_stmt)
       if(NOT runtime)
         set(runtime ${lib}.runtime)

@@ -20,6 +20,7 @@
 #pragma once
 #include "generators/graph.hpp"
 #include "generators/optimizer.hpp"
+#include "schedules/knobs.hpp"
 #include "schedules/schedule.hpp"
 
 #include <algorithm>
@@ -77,6 +78,28 @@ struct EntryBase : Halide::Generator<Self> {
   GeneratorParam<std::string> io_layout{"io_layout", "nchw"};
   // GPU targets: threads per block of every kernel (schedules::GpuKnobs).
   GeneratorParam<int> gpu_threads{"gpu_threads", schedules::GpuKnobs{}.threads};
+  // A tuned record (schedules/knobs.hpp; cmake/kiln.cmake passes the one that matches the
+  // model, entry and target) whose knobs the build applies; one that does not fit is
+  // ignored with a one-line warning. tuned_hash: the record's MD5, so that an edited
+  // record rebuilds the entry.
+  GeneratorParam<std::string> tuned{"tuned", ""};
+  GeneratorParam<std::string> tuned_hash{"tuned_hash", ""};
+  // How named conv2d layers are computed, over the record's choice: "layer:direct|im2col|
+  // winograd,..." (gen::conv_lowerings_of; ':' since GenGen reads '=' as the param's end).
+  GeneratorParam<std::string> conv_lowerings{"conv_lowerings", ""};
+  // The knobs the entry is built with.
+  Knobs knobs(std::string_view entry) const {
+    Knobs k;
+    if (!tuned.value().empty())
+      k = schedules::tuned_knobs(tuned.value(), model(), entry, policy(), batch_estimate);
+    for (const auto& [layer, values] : conv_lowerings_of(conv_lowerings.value(), model()))
+      for (const auto& [name, value] : values) k[layer][name] = value;
+    return k;
+  }
+  std::string_view policy() const {
+    return schedules::policy_name(model(), this->get_target(),
+                                  schedules::cpu_layout(cpu_layout.value(), model(), batch_estimate));
+  }
 
   bool channels_last_io(bool forward) const {
     const std::string v = io_layout.value();
@@ -161,7 +184,8 @@ struct Forward : EntryBase<Forward<View, Traits>, View> {
     if (uses_targets(B::model())) no_labels(dims().targets_of(out)) = 0.0f;
     else no_labels(dims().positions(out)) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
-    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0, regions.func()}, false);
+    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0, regions.func(), B::knobs("forward")},
+                                 false);
     regions.estimate(B::batch_estimate);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;
     params.dim(0).set_estimate(0, int(B::model().parameter_count));
@@ -188,7 +212,8 @@ struct Gradients : EntryBase<Gradients<View, Traits>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func()}, true);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func(), B::knobs("gradients")},
+                                 true);
     regions.estimate(B::batch_estimate);
     B::estimate_flat(buffers, B::buffer_floats());
     seed.set_estimate(0);
@@ -234,7 +259,8 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func()}, true);
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func(), B::knobs("train_step")},
+                                 true);
     regions.estimate(B::batch_estimate);
     loss = m.loss;
     buffers_out = m.buffers_out;

@@ -19,6 +19,32 @@ Func sum_of(const std::vector<Func>& parts, Shape s, const std::string& name) {
 
 }  // namespace
 
+Knobs conv_lowerings_of(std::string_view text, const ModelView& model) {
+  Knobs out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view entry = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    auto bad = [&](const std::string& why) {
+      return std::invalid_argument("kiln: conv_lowerings: '" + std::string(entry) + "': " + why);
+    };
+    const std::size_t eq = entry.find(':');
+    if (eq == std::string_view::npos) throw bad("expected layer:lowering");
+    const std::string_view layer = entry.substr(0, eq), name = entry.substr(eq + 1);
+    const Node* node = nullptr;
+    for (const Node& n : model.nodes)
+      if (n.name.view() == layer) node = &n;
+    if (!node) throw bad("the model " + std::string(model.name) + " has no layer of that name");
+    if (node->op != Op::conv2d) throw bad("not a conv2d layer");
+    const std::optional<ConvLowering> l = lowering_named(name);
+    if (!l) throw bad("unknown lowering (direct, im2col, winograd)");
+    if (*l == ConvLowering::winograd && !winograd_applies(*node))
+      throw bad("winograd lowers 3x3 convs of stride 1, dilation 1 and one group only");
+    out[std::string(layer)]["lowering"] = std::string(name);
+  }
+  return out;
+}
+
 LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool training) {
   const Func &params = inputs.params, &input = inputs.input, &labels = inputs.labels;
   const Expr batch = inputs.batch;
@@ -38,6 +64,7 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.batch = batch;
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
+  m.ctx.knobs = inputs.knobs;
   if (inputs.rois.defined()) {  // read with n clamped, as the batch is
     Func rois("rois_clamped");
     rois(d.i, d.t, d.n) = inputs.rois(d.i, d.t, clamp(d.n, 0, batch - 1));

@@ -25,7 +25,14 @@ struct ModelInputs {
   Func params, buffers, input, labels;
   Expr batch, seed;
   Func rois;  // rois(k, r, n): the region layers' regions (undefined without)
+  Knobs knobs = {};  // the tuned knobs per layer (a record's, conv_lowerings_of's)
 };
+
+// The conv lowerings a text asks for, "layer:lowering,layer:lowering" (empty: every conv
+// direct), as "lowering" knobs. std::invalid_argument naming the entry for a malformed
+// entry, a layer the model lacks or that is not a conv2d, an unknown lowering, or
+// winograd where it does not apply.
+Knobs conv_lowerings_of(std::string_view text, const ModelView& model);
 
 // Training lowers batch statistics, dropout, the adjoints, the flat gradient and the
 // new buffers; inference only the forward pass, with running statistics.

@@ -43,6 +43,37 @@ std::vector<Expr> element_at(Shape s, Expr j) {
   return {j};
 }
 
+std::string_view lowering_name(ConvLowering l) {
+  switch (l) {
+    case ConvLowering::direct: return "direct";
+    case ConvLowering::im2col: return "im2col";
+    case ConvLowering::winograd: return "winograd";
+  }
+  return "?";
+}
+
+std::optional<ConvLowering> lowering_named(std::string_view name) {
+  for (ConvLowering l : {ConvLowering::direct, ConvLowering::im2col, ConvLowering::winograd})
+    if (lowering_name(l) == name) return l;
+  return std::nullopt;
+}
+
+bool winograd_applies(const Node& node) {
+  return node.op == Op::conv2d && node.kernel_w == 3 && node.kernel_h == 3 && node.stride_w == 1 &&
+         node.stride_h == 1 && node.dilation_w == 1 && node.dilation_h == 1 && node.groups == 1;
+}
+
+std::string_view knob(const Knobs& knobs, std::string_view layer, std::string_view name) {
+  const auto l = knobs.find(layer);
+  if (l == knobs.end()) return "rule";
+  const auto k = l->second.find(name);
+  return k == l->second.end() ? std::string_view("rule") : std::string_view(k->second);
+}
+
+ConvLowering Context::lowering_of(const Node& conv) const {
+  return lowering_named(knob(knobs, conv.name.view(), "lowering")).value_or(ConvLowering::direct);
+}
+
 std::string func_name(const Label& name, std::string_view role) {
   std::string s(name.view());
   for (char& ch : s)
@@ -102,7 +133,9 @@ Func bias_of(std::span<const Func> params) { return params.size() > 1 ? params[1
 void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
                    const Context& ctx, NodeFuncs& f) {
   switch (node.op) {
-    case Op::conv2d: ops::conv2d_forward(node, in[0], params[0], bias_of(params), f); break;
+    case Op::conv2d:
+      ops::conv2d_forward(node, in[0], params[0], bias_of(params), ctx.lowering_of(node), f);
+      break;
     case Op::conv_transpose2d:
       ops::conv_transpose2d_forward(node, in[0], params[0], bias_of(params), f);
       break;
@@ -141,7 +174,7 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
 void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const Func> params,
                    const Context& ctx, NodeFuncs& f) {
   switch (node.op) {
-    case Op::conv2d: ops::conv2d_adjoint(node, in[0], params[0], ctx, f); break;
+    case Op::conv2d: ops::conv2d_adjoint(node, in[0], params[0], ctx, ctx.lowering_of(node), f); break;
     case Op::conv_transpose2d: ops::conv_transpose2d_adjoint(node, in[0], params[0], ctx, f); break;
     case Op::upsample_bilinear: ops::upsample_bilinear_adjoint(node, in[0], f); break;
     case Op::max_pool:

@@ -12,6 +12,8 @@
 #include <Halide.h>
 
 #include <map>
+#include <optional>
+#include <string_view>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +45,23 @@ struct Tensor {
   Shape shape;
 };
 
+// How a conv2d layer is computed (generators/ops/conv2d.cpp): the same sums, in a
+// different shape of work — a tuning choice (kiln tune), not a model's.
+enum class ConvLowering { direct, im2col, winograd };
+std::string_view lowering_name(ConvLowering l);
+// The lowering called `name`, or none for an unknown name.
+std::optional<ConvLowering> lowering_named(std::string_view name);
+// Winograd F(2x2, 3x3) lowers 3x3 convs of stride 1, dilation 1 and one group.
+bool winograd_applies(const Node& conv);
+
+// The knobs a tuner chose per layer (schedules/knobs.hpp declares them and reads and
+// writes their records): layer name -> knob name -> value. The lowering reads a conv's
+// "lowering"; the schedules read the rest. Absent knobs take the policy's rule.
+using LayerKnobs = std::map<std::string, std::string, std::less<>>;
+using Knobs = std::map<std::string, LayerKnobs, std::less<>>;
+// A knob's value, or "rule".
+std::string_view knob(const Knobs& knobs, std::string_view layer, std::string_view name);
+
 // What the whole lowering shares.
 struct Context {
   Expr batch;   // run-time batch size N
@@ -53,6 +72,8 @@ struct Context {
   // running ones, dropout drops. Inference (forward): running statistics, no dropout.
   bool training = false;
   Expr seed = 0;  // int32: dropout's draw (dropout.cpp)
+  Knobs knobs;
+  ConvLowering lowering_of(const Node& conv) const;  // its "lowering" knob; direct by rule
 };
 
 // Everything one node lowers to. Schedules find Funcs by role:

@@ -9,6 +9,7 @@
 // Where its rules came from: schedules/README.md; measurements in bench/RESULTS.md
 // (bench/conv_layer.py for single layers, bench/cnn_zoo.py for whole nets).
 #include "schedules/cpu_common.hpp"
+#include "schedules/knobs.hpp"
 
 #include <Halide.h>
 
@@ -66,6 +67,20 @@ Tile tile_for(Shape s, int vec) {
   return {std::min(4, most), std::min(4, W)};
 }
 
+// A conv layer's tuned knobs (knobs.hpp) as this policy reads them: a register tile (0 x
+// 0: the rule's) and where the tasks run ("rule", "rows" or "tiles").
+struct ConvKnobs {
+  TileKnob tile;
+  std::string_view tasks = "rule";
+};
+ConvKnobs conv_knobs(const gen::Knobs& knobs, const Node& node) {
+  return {tile_knob(knob(knobs, node.name.view(), "tile")), knob(knobs, node.name.view(), "tasks")};
+}
+// The tile for a row of `row` pixels: the knob's where its pixels divide the row, else the rule's.
+Tile tile_with(Tile rule, TileKnob asked, int row) {
+  return asked.pixels > 0 && row % asked.pixels == 0 ? Tile{asked.vectors, asked.pixels} : rule;
+}
+
 // Output rows per task where a conv's padded input rows are copied per output row: each
 // band of rows keeps a sliding window of input rows (a 3x3 conv copies each input row
 // once per band, not 3 times), while the batch x bands tasks stay many enough to share
@@ -93,12 +108,14 @@ int band_rows(int height) {
 // 2.4-9.4 MB of weights meet 14 or 7 rows per image, and 7 rows split badly over 2
 // threads). Otherwise the tasks are rows, tiles inside.
 void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long long weights,
-                    bool fuse_taps, const Policy& p) {
+                    bool fuse_taps, const Policy& p, ConvKnobs k = {}) {
   const auto& d = dims();
   const int vec = width_for(s.channels(), p);
-  const Tile t = tile_for(s, vec);
+  const Tile t = tile_with(tile_for(s, vec), k.tile, s.width());
   const int tiles = (s.channels() + t.vectors * vec - 1) / (t.vectors * vec);
-  const bool rows_inside = tiles >= 8 && weights * s.height() > in_s.elements() * tiles;
+  const bool rows_inside = k.tasks == "rows"    ? false
+                           : k.tasks == "tiles" ? true
+                                                : tiles >= 8 && weights * s.height() > in_s.elements() * tiles;
   Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), xo("xo"), xi("xi"), row("row");
   host.compute_root();
   if (!p.is_output(host)) host.reorder_storage(d.c, d.x, d.y, d.n);  // else channels-last
@@ -254,16 +271,100 @@ void weights_for_input_gradient(Func acc, const Parameter& weight, int input_dim
 // A conv's output (or input gradient) in register tiles; an NCHW output buffer gets them
 // through a channels-innermost copy, a channels-last one directly.
 void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weights,
-              bool fuse_taps, const Policy& p) {
+              bool fuse_taps, const Policy& p, ConvKnobs k = {}) {
   if (!p.claim(out)) return;
   if (p.is_output(out) && !p.channels_last) {
-    register_tiles(acc.in(out), acc, rows, s, in_s, weights, fuse_taps, p);
+    register_tiles(acc.in(out), acc, rows, s, in_s, weights, fuse_taps, p, k);
     p.scheduled.erase(out.name());
     channels_major(out, s, p);
   } else {
     p.bound_output(out, s);  // a channels-last output: the tiles go straight into it
-    register_tiles(out, acc, rows, s, in_s, weights, fuse_taps, p);
+    register_tiles(out, acc, rows, s, in_s, weights, fuse_taps, p, k);
   }
+}
+
+// Winograd F(2x2, 3x3) (generators/ops/conv2d.cpp; the Funcs under `prefix`): `host`
+// runs over rows of 2 x 2-pixel tiles in parallel (the output transform inlined, x % 2 and
+// y % 2 constants in its unrolled loops); per row of tiles, the input's tiles V (channels
+// innermost, each tile's transform unrolled) and then the 16 products M(ex, ey, co, tx) =
+// sum_ci U(ex, ey, ci, co) V(ex, ey, ci, tx) in register tiles of output-channel vectors
+// x tiles along x, as register_tiles runs a conv's pixels, so that a row's V and M stay in
+// L2. The filter's U (output channels innermost) and the input, zero around it, are
+// computed whole first. out_s: the sum's output shape (the conv's output, or for the
+// input gradient its input); in_s: what it reads.
+void winograd_sum(Func host, NodeFuncs& f, const std::string& prefix, Shape out_s, Shape in_s,
+                  const Policy& p, ConvKnobs k = {}) {
+  if (!p.claim(host)) return;
+  const auto& d = dims();
+  Func filter = f[prefix + "filter"], tiles = f[prefix + "tiles"], tiles_x = f[prefix + "tiles_x"];
+  Func product = f[prefix + "product"], acc = f[prefix + "product_acc"];
+  const int vec_in = width_for(in_s.channels(), p), vec = width_for(out_s.channels(), p);
+  // The tiles read each input value four times (they overlap by two): stored once, not
+  // recomputing the layers before it as often.
+  channels_major(f[prefix + "input"], in_s, p);
+  {  // U(ex, ey, ci, co)
+    const std::vector<Var> a = filter.args();
+    filter.compute_root().reorder_storage(a[3], a[2], a[0], a[1]).reorder(a[3], a[0], a[1], a[2])
+        .vectorize(a[3], vec).unroll(a[0]).unroll(a[1]).parallel(a[2]);
+  }
+  // The output transform, per 2 x 2 pixels of a tile, rows of tiles in parallel.
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), row("row");
+  host.compute_root();
+  if (p.is_output(host)) {
+    p.bound_output(host, out_s);
+  } else {
+    host.reorder_storage(d.c, d.x, d.y, d.n).align_bounds(d.x, 2).align_bounds(d.y, 2);
+  }
+  const TailStrategy tail = p.is_output(host) ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
+  host.split(d.x, xo, xi, 2, tail).split(d.y, yo, yi, 2, tail).reorder(d.c, xi, yi, xo, yo, d.n)
+      .vectorize(d.c, vec).unroll(xi).unroll(yi).fuse(yo, d.n, row).parallel(row);
+  {  // V(ex, ey, ci, tx, ty, n) of the row, its x transform per tile
+    const std::vector<Var> a = tiles.args();
+    tiles.compute_at(host, row).reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
+        .reorder(a[2], a[0], a[1], a[3], a[4], a[5]).vectorize(a[2], vec_in).unroll(a[0]).unroll(a[1]);
+    const std::vector<Var> b = tiles_x.args();
+    tiles_x.compute_at(tiles, a[3]).reorder_storage(b[2], b[0], b[1], b[3], b[4], b[5])
+        .reorder(b[2], b[0], b[1]).vectorize(b[2], vec_in).unroll(b[0]).unroll(b[1]);
+  }
+  {  // M of the row: tiles of vectors x tiles along x in registers, the channel sum inside
+    const std::vector<Var> a = product.args();  // ex, ey, co, tx, ty, n
+    const int TX = (out_s.width() + 1) / 2;
+    const Tile t = tile_with(tile_for(shape(out_s.channels(), 1, TX), vec), k.tile, TX);
+    Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), txo("txo"), txi("txi");
+    product.compute_at(host, row).reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
+        .split(a[2], ct, cv, t.vectors * vec).split(cv, cvo, cvi, vec).split(a[3], txo, txi, t.pixels)
+        .reorder(cvi, cvo, txi, txo, ct, a[0], a[1], a[4], a[5])
+        .vectorize(cvi).unroll(cvo).unroll(txi);
+    acc.compute_at(product, txo).reorder_storage(a[2], a[3], a[0], a[1], a[4], a[5]);
+    acc.split(a[2], cvo, cvi, vec).reorder(cvi, cvo, a[3]).vectorize(cvi).unroll(cvo).unroll(a[3]);
+    Stage update = acc.update();
+    update.split(a[2], cvo, cvi, vec).reorder(cvi, cvo, a[3], rvars_of(update)[0], a[0], a[1], a[4], a[5])
+        .vectorize(cvi).unroll(cvo).unroll(a[3]);
+  }
+}
+
+// im2col (generators/ops/conv2d.cpp): the columns and the weight matrix computed whole
+// (each with its long dim innermost), the product in conv_sum's register tiles; in
+// training the two products of the adjoint vectorized over their innermost dim, and
+// col2im's gather over channels.
+void im2col_funcs(NodeFuncs& f, Shape in_s, const Policy& p) {
+  Func columns = f["columns"], matrix = f["weight_matrix"];
+  const std::vector<Var> a = columns.args();  // k, x, y, group, n
+  Var row("row");
+  columns.compute_root().vectorize(a[0], p.lanes, TailStrategy::GuardWithIf).fuse(a[2], a[4], row)
+      .parallel(row);
+  const std::vector<Var> m = matrix.args();  // k, co
+  matrix.compute_root().reorder_storage(m[1], m[0]).reorder(m[1], m[0])
+      .vectorize(m[1], p.lanes, TailStrategy::GuardWithIf).parallel(m[0], 16, TailStrategy::GuardWithIf);
+  if (!f.has("d_columns")) return;
+  for (const char* role : {"d_weight_matrix", "d_columns"}) {  // out(k, ...) = acc: a sum per k vector
+    Func out = f[role], acc = f[std::string(role) + "_acc"];
+    const std::vector<Var> v = out.args();
+    out.compute_root().vectorize(v[0], p.lanes, TailStrategy::GuardWithIf).parallel(v.back());
+    acc.compute_at(out, v.back()).vectorize(v[0], p.lanes, TailStrategy::GuardWithIf);
+    cpu::reduction_outside(acc.update(), {v[0]}, {}).vectorize(v[0], p.lanes, TailStrategy::GuardWithIf);
+  }
+  channels_major(f["d_in0"], in_s, p);
 }
 
 // Pass 0 claims the register-tiled sums; pass 1 everything else, so that a Func that is
@@ -272,18 +373,26 @@ void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weig
 // output of the batch norm that alone reads it (conv + batch norm fused: the tiles are
 // scaled and shifted on their way out, and the conv's own output is never stored).
 void schedule_node(const Node& node, Shape in_s, int index, const ModelView& model,
-                   NodeFuncs& f, Func host, const Policy& p, int pass) {
+                   NodeFuncs& f, Func host, const gen::Context& ctx, const Policy& p, int pass) {
+  const gen::ConvLowering lowering = ctx.lowering_of(node);
+  const ConvKnobs k = conv_knobs(ctx.knobs, node);
   auto has = [&](const char* role) { return f.has(role); };
   const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
   const bool training = has("d_weight");
   switch (node.op) {
     case Op::conv2d:
-      if (pass == 0) {
+      if (pass == 0 && lowering == gen::ConvLowering::winograd) {
+        winograd_sum(host, f, "winograd_", node.shape, in_s, p, k);
+        if (has("d_in0")) winograd_sum(f["d_in0"], f, "d_in_winograd_", in_s, node.shape, p);
+      } else if (pass == 0 && lowering == gen::ConvLowering::im2col) {
+        im2col_funcs(f, in_s, p);
+        conv_sum(host, f["out_acc"], Func(), node.shape, in_s, conv_weights(node, in_s), false, p, k);
+      } else if (pass == 0) {
         const long long weights = conv_weights(node, in_s);
         // The padded input is read by the forward sum and the weight gradient: copied
         // whole when both need it, else per output row.
         conv_sum(host, f["out_acc"], padded && !training ? f["padded"] : Func(), node.shape,
-                 in_s, weights, node.groups == 1 && node.dilation_w == 1, p);
+                 in_s, weights, node.groups == 1 && node.dilation_w == 1, p, k);
         if (!has("d_in0")) break;
         // w(kx, ky, ci, co): dim 2 holds the input channels.
         weights_for_input_gradient(f["d_in0_acc"], model.parameters_of(index)[0], 2, in_s, p);
@@ -293,7 +402,8 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
         if (padded) channels_major(f["padded"], in_s, p);
         // The gradient reaching the conv is read by three sums: computed once.
         channels_major(f["d_out"], node.shape, p);
-        weight_gradient(f["d_weight"], node.units, in_s.channels(), chunk_rows(node, in_s), p);
+        if (lowering != gen::ConvLowering::im2col)  // im2col's is its d_weight_matrix
+          weight_gradient(f["d_weight"], node.units, in_s.channels(), chunk_rows(node, in_s), p);
         if (has("d_bias")) channel_reduction(f["d_bias"], node.units, p);
       }
       break;
@@ -417,7 +527,7 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
         continue;
       }
       schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i],
-                    host_of(i), p, pass);
+                    host_of(i), lowered.ctx, p, pass);
     }
   // A value several layers read (a residual block's output: the next block's convs and
   // its shortcut) is stored once. Inlined, every reader would recompute it, inside the

@@ -139,16 +139,30 @@ CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_e
                                              : CpuLayout::batch_innermost;
 }
 
+void require_direct_convs(const ModelView& model, const gen::LoweredModel& lowered,
+                          std::string_view policy) {
+  for (const Node& node : model.nodes)
+    if (node.op == Op::conv2d && lowered.ctx.lowering_of(node) != gen::ConvLowering::direct)
+      throw std::invalid_argument("kiln: " + std::string(node.name.view()) + ": the " + std::string(policy) +
+                                  " policy lowers convs directly only, not by " +
+                                  std::string(gen::lowering_name(lowered.ctx.lowering_of(node))));
+}
+
+std::string_view policy_name(const ModelView& model, const Halide::Target& target, CpuLayout layout) {
+  if (target.has_gpu_feature()) return "gpu";
+  if (model.input_shape().is_sequence()) return "sequence";
+  for (const Node& node : model.nodes)
+    if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot) return "sequence";
+  return layout == CpuLayout::channels_innermost ? "channels" : "batch";
+}
+
 void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const Halide::Target& target, CpuLayout layout) {
-  // Sequence models (tokens, embeddings, recurrent layers) take the sequence policy;
-  // models of images take an image policy, which hands it their few sequence nodes
-  // (the regions of roi_align or roi_pool and the layers that read them).
-  if (model.input_shape().is_sequence()) return cpu_sequence(model, lowered, entry, outputs, target);
-  for (const Node& node : model.nodes)
-    if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot)
-      return cpu_sequence(model, lowered, entry, outputs, target);
-  if (layout == CpuLayout::channels_innermost) cpu_channels(model, lowered, entry, outputs, target);
+  // Image models hand the sequence policy's node schedule their few sequence nodes (the
+  // regions of roi_align or roi_pool and the layers that read them).
+  const std::string_view policy = policy_name(model, target, layout);
+  if (policy == "sequence") cpu_sequence(model, lowered, entry, outputs, target);
+  else if (policy == "channels") cpu_channels(model, lowered, entry, outputs, target);
   else cpu_simd(model, lowered, entry, outputs, target);
 }
 

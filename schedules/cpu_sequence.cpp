@@ -235,6 +235,7 @@ bool cpu::is_sequence_node(const ModelView& model, std::size_t i) {
 
 void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry,
                   const EntryOutputs& outputs, const Target& target) {
+  require_direct_convs(model, lowered, "cpu_sequence");
   Policy p{target.natural_vector_size<float>(), {}, {}};
   for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {

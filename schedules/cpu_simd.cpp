@@ -202,6 +202,7 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
 
 void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
               const EntryOutputs& outputs, const Target& target) {
+  require_direct_convs(model, lowered, "cpu_simd");
   Policy p{target.natural_vector_size<float>(), {}, {}};
   for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
   const auto& d = dims();

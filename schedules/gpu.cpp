@@ -150,6 +150,7 @@ struct GpuPolicy {
 void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const GpuKnobs& knobs) {
   (void)entry;
+  require_direct_convs(model, lowered, "gpu");
   GpuPolicy p{knobs, {}};
   for (std::size_t i = 1; i < model.nodes.size(); ++i) p.node(model.nodes[i], lowered.nodes[i]);
   if (lowered.grad_input_is_sum) p.kernel(lowered.grad_input);

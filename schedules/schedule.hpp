@@ -47,10 +47,21 @@ struct GpuKnobs {
 void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const GpuKnobs& knobs);
 
+// The policies that lower every conv directly (all but cpu_channels so far) refuse a
+// model built with another lowering (gen::ConvLowering): std::invalid_argument naming the
+// layer, its lowering and the policy.
+void require_direct_convs(const ModelView& model, const gen::LoweredModel& lowered,
+                          std::string_view policy);
+
 // Which CPU policy a model gets (see README.md): "batch" or "channels" as asked, or for
 // "auto" the rule channels_innermost() states.
 enum class CpuLayout { batch_innermost, channels_innermost };
 CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_estimate);
+
+// The policy an entry gets: "gpu" on a GPU target, else "sequence" for a sequence model
+// (tokens, embeddings, recurrent layers), else "channels" or "batch" by the layout. The
+// name tuned records (knobs.hpp) are keyed by.
+std::string_view policy_name(const ModelView& model, const Halide::Target& target, CpuLayout layout);
 
 // Picks the CPU policy: cpu_sequence for a sequence model (tokens, embeddings, recurrent
 // layers), otherwise by cpu_layout() (an image model's region layers, after roi_align or roi_pool, are

@@ -6,8 +6,8 @@
 namespace kiln::gen::ops {
 
 // b (and dense's b) is an undefined Func for a layer built with no_bias.
-void conv2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);
-void conv2d_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, NodeFuncs&);
+void conv2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, ConvLowering, NodeFuncs&);
+void conv2d_adjoint(const Node&, const Tensor& in, const Func& w, const Context&, ConvLowering, NodeFuncs&);
 
 // conv_transpose2d, upsample_bilinear (upsample.cpp).
 void conv_transpose2d_forward(const Node&, const Tensor& in, const Func& w, const Func& b, NodeFuncs&);

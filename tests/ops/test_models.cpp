@@ -78,6 +78,16 @@ inline constexpr auto large_image = checked<model("large_image", input(4, 96, 96
 inline constexpr auto conv_image_out = checked<model("conv_image_out", input(16, 9, 12),
     conv2d(16, 3, pad(1)), relu, conv2d(32, 3, pad(1), stride(2)))>;
 
+// Convs lowered other than directly (gen::ConvLowering, lowered_cases below): Winograd
+// on odd and even sizes, fused with batch norm, inside a residual block; im2col strided
+// and grouped. The channels-innermost policy schedules these lowerings.
+inline constexpr auto lowered_convs = checked<model("lowered_convs", input(4, 9, 10),
+    conv2d(8, 3, pad(1)).named("wino1"), batch_norm(), relu,
+    conv2d(8, 3, pad(1), stride(2)).named("col1"), relu,                    // 8 x 5 x 5
+    residual(sequence(conv2d(8, 3, pad(1)).named("wino2"), relu)),
+    conv2d(6, 3, groups(2)).named("col2"), relu,                            // 6 x 3 x 3
+    flatten, dense(3), softmax_cross_entropy)>;
+
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
@@ -124,6 +134,9 @@ struct ModelCase {
   std::vector<int> batches = {3, 16, 17};
   // grad_input by finite differences: one reference evaluation pair per input value.
   bool check_input_gradient = true;
+  // How its convs are lowered (gen::conv_lowerings_of); the policies that lower convs
+  // directly only skip a case with any other.
+  const char* lowerings = "";
 };
 
 const std::vector<ModelCase> model_cases = {
@@ -150,6 +163,8 @@ const std::vector<ModelCase> model_cases = {
      &view_of<models::large_image>, {2}, false},
     {"segmenter: concat(identity, pool + conv_transpose2d), residual with upsample_bilinear, per-pixel loss",
      &view_of<models::tiny_segmenter>, {3, 17}},
+    {"convs lowered by Winograd (with batch norm, odd sizes, in a residual) and im2col (strided, grouped)",
+     &view_of<models::lowered_convs>, {3}, true, "wino1:winograd,col1:im2col,wino2:winograd,col2:im2col"},
 };
 
 // The seed the gradients entry draws dropout masks from in these tests.
@@ -175,8 +190,9 @@ struct EntryInputs {
         input(Halide::Float(32), view.input_shape().rank + 1, "input"),
         labels(Halide::Int(32), label_shape(view.output_shape()).rank + 1, "labels") {}
   Halide::Expr batch() const { return input.dim(input.dimensions() - 1).extent(); }
+  gen::Knobs knobs;  // the convs' lowerings
   gen::ModelInputs lowering_inputs(const Halide::Func& labels_func) const {
-    return {params, buffers, input, labels_func, batch(), seed};
+    return {params, buffers, input, labels_func, batch(), seed, {}, knobs};
   }
 };
 
@@ -222,6 +238,7 @@ void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
   const Halide::Target target = Halide::get_jit_target_from_environment();
   const auto start = std::chrono::steady_clock::now();
   EntryInputs in_g(view), in_f(view);
+  in_g.knobs = in_f.knobs = gen::conv_lowerings_of(c.lowerings, view);
   Halide::Pipeline gradients = gradients_entry(view, in_g, target, policy.schedule);
   gradients.compile_jit(target);
   const auto compiled_gradients = std::chrono::steady_clock::now();
@@ -343,6 +360,7 @@ TEST_CASE("channels-last forward entry: the NCHW entry's values, transposed", "[
 TEST_CASE("small models through the CPU schedules: loss, output, gradients", "[models]") {
   for (const PolicyCase& policy : policies)
     for (std::size_t k = 0; k < model_cases.size(); ++k) {
+      if (*model_cases[k].lowerings && policy.schedule != &schedules::cpu_channels) continue;
       DYNAMIC_SECTION(policy.label << ": " << model_cases[k].label) {
         try {
           check_model(model_cases[k], int(k), policy);
@@ -352,6 +370,35 @@ TEST_CASE("small models through the CPU schedules: loss, output, gradients", "[m
         }
       }
     }
+}
+
+TEST_CASE("conv lowerings: bad requests and policies that lower directly only are one-line errors", "[models]") {
+  const ModelView view = view_of<models::lowered_convs>();
+  auto error_of = [&](const char* text) {
+    try {
+      gen::conv_lowerings_of(text, view);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of("wino1") == "kiln: conv_lowerings: 'wino1': expected layer:lowering");
+  CHECK(error_of("nope:im2col") == "kiln: conv_lowerings: 'nope:im2col': the model lowered_convs has no layer of that name");
+  CHECK(error_of("fc1:im2col") == "kiln: conv_lowerings: 'fc1:im2col': not a conv2d layer");
+  CHECK(error_of("wino1:fft") == "kiln: conv_lowerings: 'wino1:fft': unknown lowering (direct, im2col, winograd)");
+  CHECK(error_of("col1:winograd") ==
+        "kiln: conv_lowerings: 'col1:winograd': winograd lowers 3x3 convs of stride 1, dilation 1 and one group only");
+  CHECK(gen::conv_lowerings_of("", view).empty());
+  CHECK(gen::conv_lowerings_of("wino1:winograd,col2:direct", view).size() == 2);
+
+  EntryInputs in(view);
+  in.knobs = gen::conv_lowerings_of("col1:im2col", view);
+  try {
+    forward_entry(view, in, Halide::get_jit_target_from_environment(), &schedules::cpu_simd);
+    FAIL("cpu_simd scheduled an im2col conv");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()) == "kiln: col1: the cpu_simd policy lowers convs directly only, not by im2col");
+  }
 }
 
 }  // namespace

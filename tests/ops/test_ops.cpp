@@ -26,6 +26,7 @@ struct OpCase {
   std::vector<Shape> inputs;            // per-sample shapes of its inputs
   Data data = Data::uniform;
   std::vector<int> batches = {3, 16, 17};
+  gen::ConvLowering lowering = gen::ConvLowering::direct;  // conv2d's
 };
 
 const Node add_node{.op = Op::add};
@@ -46,6 +47,26 @@ const std::vector<OpCase> op_cases = {
     {"conv2d 3x3 dilation 2 stride 2 pad 2, odd sizes", conv2d(2, 3, dilation(2), stride(2), pad(2)), {shape(2, 7, 9)}},
     {"conv2d kernel(3,2) dilation(2,1) pad(1,0)", conv2d(3, kernel(3, 2), dilation(2, 1), pad(1, 0)), {shape(2, 7, 6)}},
     {"conv2d 3x3 groups 2", conv2d(4, 3, groups(2)), {shape(4, 5, 6)}},
+    // The other lowerings of the same convs (conv2d.cpp), against the same direct reference.
+    {.label = "conv2d 3x3 pad 1, im2col", .layer = conv2d(3, 3, pad(1)), .inputs = {shape(2, 6, 5)},
+     .lowering = gen::ConvLowering::im2col},
+    {.label = "conv2d 3x3 stride 2 pad 1, odd sizes, im2col", .layer = conv2d(3, 3, stride(2), pad(1)),
+     .inputs = {shape(2, 7, 9)}, .lowering = gen::ConvLowering::im2col},
+    {.label = "conv2d 3x3 dilation 2 stride 2 pad 2, im2col", .layer = conv2d(2, 3, dilation(2), stride(2), pad(2)),
+     .inputs = {shape(2, 7, 9)}, .lowering = gen::ConvLowering::im2col},
+    {.label = "conv2d kernel(3,2) stride(2,1) pad(1,0), no_bias, im2col",
+     .layer = conv2d(2, kernel(3, 2), stride(2, 1), pad(1, 0), no_bias), .inputs = {shape(3, 7, 6)},
+     .lowering = gen::ConvLowering::im2col},
+    {.label = "conv2d 3x3 groups 2, im2col", .layer = conv2d(4, 3, groups(2)), .inputs = {shape(4, 5, 6)},
+     .lowering = gen::ConvLowering::im2col},
+    {.label = "conv2d 3x3 pad 1, winograd", .layer = conv2d(3, 3, pad(1)), .inputs = {shape(2, 6, 8)},
+     .lowering = gen::ConvLowering::winograd},
+    {.label = "conv2d 3x3 pad 1, odd sizes, winograd", .layer = conv2d(4, 3, pad(1)), .inputs = {shape(3, 7, 5)},
+     .lowering = gen::ConvLowering::winograd},
+    {.label = "conv2d 3x3 unpadded, odd output, no_bias, winograd", .layer = conv2d(2, 3, no_bias),
+     .inputs = {shape(2, 7, 6)}, .lowering = gen::ConvLowering::winograd},
+    {.label = "conv2d 3x3 pad 2, winograd", .layer = conv2d(3, 3, pad(2)), .inputs = {shape(1, 4, 5)},
+     .lowering = gen::ConvLowering::winograd},
     {"conv2d 3x3 depthwise pad 1", conv2d(3, 3, groups(3), pad(1)), {shape(3, 5, 6)}},
     {"conv2d 3x3 depthwise, multiplier 2", conv2d(6, 3, groups(3)), {shape(3, 5, 5)}},
     {"conv2d 3x3 groups 2 stride 2 pad 1 (C 6, O 4)", conv2d(4, 3, groups(2), stride(2), pad(1)), {shape(6, 7, 9)}},
@@ -182,7 +203,8 @@ struct OpPipeline {
 constexpr uint32_t test_seed = 1234;
 
 OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
-                    const std::vector<Parameter>& params, bool training = true) {
+                    const std::vector<Parameter>& params, gen::ConvLowering lowering,
+                    bool training = true) {
   const auto& d = gen::dims();
   OpPipeline p;
   std::vector<gen::Tensor> in;
@@ -194,6 +216,7 @@ OpPipeline lower_op(const Node& node, const std::vector<Shape>& in_shapes,
     in.push_back({f, s});
   }
   gen::Context ctx;
+  ctx.knobs[std::string(node.name.view())]["lowering"] = std::string(gen::lowering_name(lowering));
   ctx.batch = p.inputs[0].dim(in_shapes[0].rank).extent();
   ctx.training = training;
   ctx.seed = int(test_seed);
@@ -281,13 +304,13 @@ void check_op(const OpCase& c, int case_index) {
   std::size_t learned = 0;
   while (learned < owned_params.size() && !is_buffer(owned_params[learned].role)) ++learned;
   const bool has_inference_mode = node.op == Op::batch_norm || node.op == Op::dropout;
-  OpPipeline p = lower_op(node, c.inputs, owned_params);
+  OpPipeline p = lower_op(node, c.inputs, owned_params, c.lowering);
   OpPipeline inference;
   const Halide::Target target = Halide::get_jit_target_from_environment();
   const auto start = std::chrono::steady_clock::now();
   p.pipeline.compile_jit(target);
   if (has_inference_mode) {
-    inference = lower_op(node, c.inputs, owned_params, false);
+    inference = lower_op(node, c.inputs, owned_params, c.lowering, false);
     inference.pipeline.compile_jit(target);
   }
   const auto compiled = std::chrono::steady_clock::now();

@@ -1,0 +1,84 @@
+// Tuning knobs (kiln tune): what a schedule policy lets a tuner change per layer, declared
+// here once with the values each may take, and the tuned record — plain text under
+// schedules/tuned/<target>/<model>.<entry>.txt — that keeps a tuner's choices and times.
+//
+// A knob's first value is the policy's own rule ("rule"), which a layer gets when the
+// record says nothing. Only the channels-innermost CPU policy (cpu_channels.cpp) declares
+// knobs so far, for its conv2d layers:
+//   lowering  direct | im2col | winograd       how the conv is computed (gen::ConvLowering;
+//                                               winograd where gen::winograd_applies)
+//   tile      rule | VxP                        register tile: V vectors of output channels
+//                                               by P pixels (P dividing the row; for
+//                                               winograd, rows of 2 x 2 tiles)
+//   tasks     rule | rows | tiles               direct and im2col: the parallel loop runs
+//                                               over rows of the image, or over tiles of
+//                                               output channels (rows inside)
+#pragma once
+#include "generators/lowering.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln::schedules {
+
+struct KnobSpec {
+  std::string name;
+  std::vector<std::string> values;  // values[0]: the policy's rule
+};
+
+// The knobs `policy` ("channels", "batch", "sequence", "gpu") declares for node i of the
+// model (none for most nodes and policies).
+std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, int node);
+
+// Chosen values (gen::Knobs: layer name -> knob name -> value; absent knobs take the rule).
+using gen::Knobs;
+using gen::LayerKnobs;
+using gen::knob;
+
+// A tile knob's "VxP" as {V, P}; {0, 0} for "rule".
+struct TileKnob {
+  int vectors = 0, pixels = 0;
+};
+TileKnob tile_knob(std::string_view value);
+
+// A layer's identity in a record: its op and input and output shapes,
+// "conv2d 64x56x56->64x56x56". A record whose layer no longer has it is stale.
+std::string layer_signature(const ModelView& model, int node);
+
+// A tuned record: what was tuned (model, entry, target, batch, policy), each tuned layer's
+// signature, chosen knobs and times (default and tuned, milliseconds, as measured), and
+// the whole entry's times.
+struct TunedLayer {
+  std::string name, signature;
+  LayerKnobs knobs;
+  double default_ms = 0, tuned_ms = 0;
+};
+struct TunedRecord {
+  std::string model, entry, target, policy;
+  int batch = 0;
+  std::vector<TunedLayer> layers;
+  double default_ms = 0, tuned_ms = 0;  // the whole entry
+  Knobs knobs() const;
+};
+
+// The record as text, its last line 'end' (parse_record reads it back exactly; a
+// truncated record lacks the end).
+std::string record_text(const TunedRecord& record);
+// The text of a record; std::invalid_argument "line N: ..." for anything malformed.
+TunedRecord parse_record(std::string_view text);
+// Why the record does not fit this model and policy, or "" when it does: another model,
+// entry or policy, a layer the model lacks, a layer whose signature changed, a knob the
+// policy does not declare for it or a value it does not allow.
+std::string record_mismatch(const TunedRecord& record, const ModelView& model, std::string_view entry,
+                            std::string_view policy);
+
+// The knobs of the record at `path` for a build of the model's `entry` under `policy` at
+// this batch estimate; where the file is unreadable, malformed, or does not fit (another
+// batch, record_mismatch), none, after one line on stderr: "kiln: warning: PATH: WHY;
+// building with the default schedule".
+Knobs tuned_knobs(const std::string& path, const ModelView& model, std::string_view entry,
+                  std::string_view policy, int batch_estimate);
+
+}  // namespace kiln::schedules
