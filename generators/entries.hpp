@@ -20,7 +20,7 @@
 #pragma once
 #include "generators/graph.hpp"
 #include "generators/optimizer.hpp"
-#include "schedules/knobs.hpp"
+#include "tune/knobs.hpp"
 #include "schedules/schedule.hpp"
 
 #include <algorithm>
@@ -78,7 +78,7 @@ struct EntryBase : Halide::Generator<Self> {
   GeneratorParam<std::string> io_layout{"io_layout", "nchw"};
   // GPU targets: threads per block of every kernel (schedules::GpuKnobs).
   GeneratorParam<int> gpu_threads{"gpu_threads", schedules::GpuKnobs{}.threads};
-  // A tuned record (schedules/knobs.hpp; cmake/kiln.cmake passes the one that matches the
+  // A tuned record (tune/knobs.hpp; cmake/kiln.cmake passes the one that matches the
   // model, entry and target) whose knobs the build applies; one that does not fit is
   // ignored with a one-line warning. tuned_hash: the record's MD5, so that an edited
   // record rebuilds the entry.
@@ -91,7 +91,7 @@ struct EntryBase : Halide::Generator<Self> {
   Knobs knobs(std::string_view entry) const {
     Knobs k;
     if (!tuned.value().empty())
-      k = schedules::tuned_knobs(tuned.value(), model(), entry, policy(), batch_estimate);
+      k = tune::tuned_knobs(tuned.value(), model(), entry, policy(), batch_estimate);
     for (const auto& [layer, values] : conv_lowerings_of(conv_lowerings.value(), model()))
       for (const auto& [name, value] : values) k[layer][name] = value;
     return k;

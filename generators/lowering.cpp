@@ -43,33 +43,6 @@ std::vector<Expr> element_at(Shape s, Expr j) {
   return {j};
 }
 
-std::string_view lowering_name(ConvLowering l) {
-  switch (l) {
-    case ConvLowering::direct: return "direct";
-    case ConvLowering::im2col: return "im2col";
-    case ConvLowering::winograd: return "winograd";
-  }
-  return "?";
-}
-
-std::optional<ConvLowering> lowering_named(std::string_view name) {
-  for (ConvLowering l : {ConvLowering::direct, ConvLowering::im2col, ConvLowering::winograd})
-    if (lowering_name(l) == name) return l;
-  return std::nullopt;
-}
-
-bool winograd_applies(const Node& node) {
-  return node.op == Op::conv2d && node.kernel_w == 3 && node.kernel_h == 3 && node.stride_w == 1 &&
-         node.stride_h == 1 && node.dilation_w == 1 && node.dilation_h == 1 && node.groups == 1;
-}
-
-std::string_view knob(const Knobs& knobs, std::string_view layer, std::string_view name) {
-  const auto l = knobs.find(layer);
-  if (l == knobs.end()) return "rule";
-  const auto k = l->second.find(name);
-  return k == l->second.end() ? std::string_view("rule") : std::string_view(k->second);
-}
-
 ConvLowering Context::lowering_of(const Node& conv) const {
   return lowering_named(knob(knobs, conv.name.view(), "lowering")).value_or(ConvLowering::direct);
 }

@@ -8,6 +8,7 @@
 // (e.g. batch innermost) is the schedule's business, never the algorithm's.
 #pragma once
 #include "dsl/kiln.hpp"
+#include "tune/knobs.hpp"
 
 #include <Halide.h>
 
@@ -45,22 +46,14 @@ struct Tensor {
   Shape shape;
 };
 
-// How a conv2d layer is computed (generators/ops/conv2d.cpp): the same sums, in a
-// different shape of work — a tuning choice (kiln tune), not a model's.
-enum class ConvLowering { direct, im2col, winograd };
-std::string_view lowering_name(ConvLowering l);
-// The lowering called `name`, or none for an unknown name.
-std::optional<ConvLowering> lowering_named(std::string_view name);
-// Winograd F(2x2, 3x3) lowers 3x3 convs of stride 1, dilation 1 and one group.
-bool winograd_applies(const Node& conv);
-
-// The knobs a tuner chose per layer (schedules/knobs.hpp declares them and reads and
-// writes their records): layer name -> knob name -> value. The lowering reads a conv's
-// "lowering"; the schedules read the rest. Absent knobs take the policy's rule.
-using LayerKnobs = std::map<std::string, std::string, std::less<>>;
-using Knobs = std::map<std::string, LayerKnobs, std::less<>>;
-// A knob's value, or "rule".
-std::string_view knob(const Knobs& knobs, std::string_view layer, std::string_view name);
+// The knobs a tuner chose per layer, and a conv's lowering among them (tune/knobs.hpp):
+// the lowering reads a conv's "lowering"; the schedules read the rest.
+using tune::ConvLowering;
+using tune::Knobs;
+using tune::knob;
+using tune::lowering_name;
+using tune::lowering_named;
+using tune::winograd_applies;
 
 // What the whole lowering shares.
 struct Context {

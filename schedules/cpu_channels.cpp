@@ -9,7 +9,7 @@
 // Where its rules came from: schedules/README.md; measurements in bench/RESULTS.md
 // (bench/conv_layer.py for single layers, bench/cnn_zoo.py for whole nets).
 #include "schedules/cpu_common.hpp"
-#include "schedules/knobs.hpp"
+#include "tune/knobs.hpp"
 
 #include <Halide.h>
 
@@ -67,18 +67,21 @@ Tile tile_for(Shape s, int vec) {
   return {std::min(4, most), std::min(4, W)};
 }
 
-// A conv layer's tuned knobs (knobs.hpp) as this policy reads them: a register tile (0 x
+// A conv layer's tuned knobs (tune/knobs.hpp) as this policy reads them: a register tile (0 x
 // 0: the rule's) and where the tasks run ("rule", "rows" or "tiles").
 struct ConvKnobs {
-  TileKnob tile;
+  tune::TileKnob tile;
   std::string_view tasks = "rule";
 };
 ConvKnobs conv_knobs(const gen::Knobs& knobs, const Node& node) {
-  return {tile_knob(knob(knobs, node.name.view(), "tile")), knob(knobs, node.name.view(), "tasks")};
+  return {tune::tile_knob(tune::knob(knobs, node.name.view(), "tile")), tune::knob(knobs, node.name.view(), "tasks")};
 }
-// The tile for a row of `row` pixels: the knob's where its pixels divide the row, else the rule's.
-Tile tile_with(Tile rule, TileKnob asked, int row) {
-  return asked.pixels > 0 && row % asked.pixels == 0 ? Tile{asked.vectors, asked.pixels} : rule;
+// The tile for a row of `row` pixels and `channels` output channels in vectors of `vec`:
+// the knob's where its pixels divide the row (its vectors at most the channels'), else the
+// rule's.
+Tile tile_with(Tile rule, tune::TileKnob asked, int row, int channels, int vec) {
+  if (asked.pixels <= 0 || row % asked.pixels != 0) return rule;
+  return {std::min(asked.vectors, std::max(1, channels / vec)), asked.pixels};
 }
 
 // Output rows per task where a conv's padded input rows are copied per output row: each
@@ -111,7 +114,7 @@ void register_tiles(Func host, Func acc, Func rows, Shape s, Shape in_s, long lo
                     bool fuse_taps, const Policy& p, ConvKnobs k = {}) {
   const auto& d = dims();
   const int vec = width_for(s.channels(), p);
-  const Tile t = tile_with(tile_for(s, vec), k.tile, s.width());
+  const Tile t = tile_with(tile_for(s, vec), k.tile, s.width(), s.channels(), vec);
   const int tiles = (s.channels() + t.vectors * vec - 1) / (t.vectors * vec);
   const bool rows_inside = k.tasks == "rows"    ? false
                            : k.tasks == "tiles" ? true
@@ -329,7 +332,7 @@ void winograd_sum(Func host, NodeFuncs& f, const std::string& prefix, Shape out_
   {  // M of the row: tiles of vectors x tiles along x in registers, the channel sum inside
     const std::vector<Var> a = product.args();  // ex, ey, co, tx, ty, n
     const int TX = (out_s.width() + 1) / 2;
-    const Tile t = tile_with(tile_for(shape(out_s.channels(), 1, TX), vec), k.tile, TX);
+    const Tile t = tile_with(tile_for(shape(out_s.channels(), 1, TX), vec), k.tile, TX, out_s.channels(), vec);
     Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), txo("txo"), txi("txi");
     product.compute_at(host, row).reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
         .split(a[2], ct, cv, t.vectors * vec).split(cv, cvo, cvi, vec).split(a[3], txo, txi, t.pixels)

@@ -125,18 +125,8 @@ void flat_buffers(gen::LoweredModel& lowered, const EntryOutputs& outputs, const
 namespace kiln::schedules {
 
 CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_estimate) {
-  if (asked == "batch") return CpuLayout::batch_innermost;
-  if (asked == "channels") return CpuLayout::channels_innermost;
-  if (asked != "auto")
-    throw std::runtime_error("kiln: cpu_layout is auto, batch or channels, not '" + std::string(asked) + "'");
-  // The rule (README.md): channels innermost when a conv is at least two AVX-512 vectors
-  // wide, or when the batch is too small to fill one vector; batch innermost otherwise
-  // (LeNet-5: 16 channels at batch 64).
-  int widest = 0;
-  for (const Node& node : model.nodes)
-    if (node.op == Op::conv2d) widest = std::max(widest, node.units);
-  return widest >= 32 || batch_estimate < 16 ? CpuLayout::channels_innermost
-                                             : CpuLayout::batch_innermost;
+  return tune::cpu_layout_name(asked, model, batch_estimate) == "channels" ? CpuLayout::channels_innermost
+                                                                         : CpuLayout::batch_innermost;
 }
 
 void require_direct_convs(const ModelView& model, const gen::LoweredModel& lowered,
@@ -149,11 +139,8 @@ void require_direct_convs(const ModelView& model, const gen::LoweredModel& lower
 }
 
 std::string_view policy_name(const ModelView& model, const Halide::Target& target, CpuLayout layout) {
-  if (target.has_gpu_feature()) return "gpu";
-  if (model.input_shape().is_sequence()) return "sequence";
-  for (const Node& node : model.nodes)
-    if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot) return "sequence";
-  return layout == CpuLayout::channels_innermost ? "channels" : "batch";
+  return tune::policy_name(model, target.has_gpu_feature(),
+                           layout == CpuLayout::channels_innermost ? "channels" : "batch", 0);
 }
 
 void cpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,

@@ -58,9 +58,8 @@ void require_direct_convs(const ModelView& model, const gen::LoweredModel& lower
 enum class CpuLayout { batch_innermost, channels_innermost };
 CpuLayout cpu_layout(std::string_view asked, const ModelView& model, int batch_estimate);
 
-// The policy an entry gets: "gpu" on a GPU target, else "sequence" for a sequence model
-// (tokens, embeddings, recurrent layers), else "channels" or "batch" by the layout. The
-// name tuned records (knobs.hpp) are keyed by.
+// The policy an entry gets (tune::policy_name: "gpu", "sequence", "channels", "batch"),
+// the name tuned records are keyed by.
 std::string_view policy_name(const ModelView& model, const Halide::Target& target, CpuLayout layout);
 
 // Picks the CPU policy: cpu_sequence for a sequence model (tokens, embeddings, recurrent

@@ -19,6 +19,8 @@ class Flags;
 const RegisteredModel& model_argument(const Flags& flags);
 
 int train(const std::vector<std::string>& args);
+// kiln tune (tune_commands.cpp).
+int tune_command(const std::vector<std::string>& args);
 int eval(const std::vector<std::string>& args);
 int predict(const std::vector<std::string>& args);
 int forward(const std::vector<std::string>& args);

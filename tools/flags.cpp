@@ -12,7 +12,7 @@
 namespace kiln::cli {
 
 Flags::Flags(const std::vector<std::string>& args, std::vector<std::string> known,
-             int positional) {
+             int positional, std::vector<std::string> switches) {
   for (std::size_t k = 0; k < args.size(); ++k) {
     const std::string& a = args[k];
     if (a.rfind("--", 0) != 0) {
@@ -22,6 +22,10 @@ Flags::Flags(const std::vector<std::string>& args, std::vector<std::string> know
       continue;
     }
     std::string name = a.substr(2), value;
+    if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
+      values_[name] = "yes";
+      continue;
+    }
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);

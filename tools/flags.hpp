@@ -11,8 +11,10 @@ namespace kiln::cli {
 class Flags {
  public:
   // args: everything after the command name. known: the flags this command takes;
-  // positional: how many other arguments it takes (the model, an image).
-  Flags(const std::vector<std::string>& args, std::vector<std::string> known, int positional);
+  // positional: how many other arguments it takes (the model, an image); switches: flags
+  // that take no value (has() says whether they were given).
+  Flags(const std::vector<std::string>& args, std::vector<std::string> known, int positional,
+        std::vector<std::string> switches = {});
 
   bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
   std::string text(std::string_view name, std::string_view fallback) const;

@@ -8,6 +8,7 @@
 //   kiln train char-lstm [--text FILE|FOLDER --minutes M --clip C ...]
 //   kiln sample char-lstm --weights FILE [--prime TEXT --length N --temperature T --seed S]
 //   kiln scenes --out DIR [--count N --size S --first I --seed S --objects K]
+//   kiln tune MODEL [--entry E --batch B --budget 20m --jobs N] | --report
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
 #include "runtime/error.hpp"
@@ -39,6 +40,11 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
                    dropout drawn from --seed S, default 0)
   scenes           procedural scenes of shapes as PNG files, with their true classes:
                    --out DIR --count N --size S --objects K (default the held-out scenes: --first 100000)
+  tune MODEL       search the layers' schedule knobs on this machine and write a tuned record
+                   (schedules/tuned/TARGET/MODEL.ENTRY.txt) that the next build applies:
+                   --entry forward|gradients|train_step --batch B --budget 20m --jobs N
+                   --report: the record's per-layer default and tuned times, and a PNG chart
+                   (--chart FILE)
   models           list the models built into this binary
 )";
 
@@ -49,14 +55,14 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
       {"train", train}, {"eval", eval}, {"predict", predict},
       {"forward", forward}, {"gradients", gradients}, {"models", models}, {"sample", sample},
-      {"scenes", scenes_command}};
+      {"scenes", scenes_command}, {"tune", tune_command}};
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   auto it = commands.find(argv[1]);
   if (it == commands.end()) {
-    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, scenes, forward, gradients, models)\n", argv[1]);
+    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, scenes, forward, gradients, tune, models)\n", argv[1]);
     return 2;
   }
   try {

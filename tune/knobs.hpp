@@ -1,12 +1,14 @@
 // Tuning knobs (kiln tune): what a schedule policy lets a tuner change per layer, declared
-// here once with the values each may take, and the tuned record — plain text under
-// schedules/tuned/<target>/<model>.<entry>.txt — that keeps a tuner's choices and times.
+// here once with the values each may take; which policy a model gets; and the tuned
+// record — plain text under schedules/tuned/<target>/<model>.<entry>.txt — that keeps a
+// tuner's choices and times. No Halide here: the generators, the schedules and the
+// kiln command all read it.
 //
 // A knob's first value is the policy's own rule ("rule"), which a layer gets when the
 // record says nothing. Only the channels-innermost CPU policy (cpu_channels.cpp) declares
 // knobs so far, for its conv2d layers:
-//   lowering  direct | im2col | winograd       how the conv is computed (gen::ConvLowering;
-//                                               winograd where gen::winograd_applies)
+//   lowering  direct | im2col | winograd       how the conv is computed (ConvLowering;
+//                                               winograd where winograd_applies)
 //   tile      rule | VxP                        register tile: V vectors of output channels
 //                                               by P pixels (P dividing the row; for
 //                                               winograd, rows of 2 x 2 tiles)
@@ -14,14 +16,41 @@
 //                                               over rows of the image, or over tiles of
 //                                               output channels (rows inside)
 #pragma once
-#include "generators/lowering.hpp"
+#include "dsl/model_view.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace kiln::schedules {
+namespace kiln::tune {
+
+// How a conv2d layer is computed (generators/ops/conv2d.cpp): the same sums in a
+// different shape of work, chosen per layer by its "lowering" knob.
+enum class ConvLowering { direct, im2col, winograd };
+std::string_view lowering_name(ConvLowering l);
+// The lowering called `name`, or none for an unknown name.
+std::optional<ConvLowering> lowering_named(std::string_view name);
+// Winograd F(2x2, 3x3) lowers 3x3 convs of stride 1, dilation 1 and one group.
+bool winograd_applies(const Node& conv);
+
+// The knobs chosen per layer: layer name -> knob name -> value. Absent knobs take the
+// policy's rule.
+using LayerKnobs = std::map<std::string, std::string, std::less<>>;
+using Knobs = std::map<std::string, LayerKnobs, std::less<>>;
+// A knob's value, or "rule".
+std::string_view knob(const Knobs& knobs, std::string_view layer, std::string_view name);
+
+// The rule that picks a CPU policy's layout (README.md): "channels" (channels innermost)
+// when a conv is at least two AVX-512 vectors wide or the batch too small to fill one
+// vector, else "batch"; `asked` "channels" or "batch" overrides "auto".
+// std::invalid_argument for anything else.
+std::string_view cpu_layout_name(std::string_view asked, const ModelView& model, int batch_estimate);
+// The policy an entry gets: "gpu" on a GPU target, else "sequence" for a sequence model
+// (tokens, embeddings, recurrent layers), else the layout's: "channels" or "batch". Tuned
+// records are keyed by it.
+std::string_view policy_name(const ModelView& model, bool gpu, std::string_view cpu_layout, int batch_estimate);
 
 struct KnobSpec {
   std::string name;
@@ -31,11 +60,6 @@ struct KnobSpec {
 // The knobs `policy` ("channels", "batch", "sequence", "gpu") declares for node i of the
 // model (none for most nodes and policies).
 std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, int node);
-
-// Chosen values (gen::Knobs: layer name -> knob name -> value; absent knobs take the rule).
-using gen::Knobs;
-using gen::LayerKnobs;
-using gen::knob;
 
 // A tile knob's "VxP" as {V, P}; {0, 0} for "rule".
 struct TileKnob {
@@ -81,4 +105,4 @@ std::string record_mismatch(const TunedRecord& record, const ModelView& model, s
 Knobs tuned_knobs(const std::string& path, const ModelView& model, std::string_view entry,
                   std::string_view policy, int batch_estimate);
 
-}  // namespace kiln::schedules
+}  // namespace kiln::tune

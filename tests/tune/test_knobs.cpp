@@ -1,8 +1,8 @@
-// Tuning knobs and tuned records (schedules/knobs.hpp): the knobs each layer declares, a
+// Tuning knobs and tuned records (tune/knobs.hpp): the knobs each layer declares, a
 // record's round trip through its text, and records that are stale (a layer renamed or
 // reshaped), corrupt or for another build, which are rejected with a one-line reason and
 // leave the default schedule.
-#include "schedules/knobs.hpp"
+#include "tune/knobs.hpp"
 
 #include "dsl/kiln.hpp"
 
@@ -29,7 +29,7 @@ inline constexpr auto reshaped = checked<model("net", input(8, 12, 12),
     flatten, dense(4).named("fc"), softmax_cross_entropy)>;
 
 namespace {
-using namespace schedules;
+using namespace tune;
 
 TunedRecord example() {
   TunedRecord r;
@@ -86,10 +86,10 @@ TEST_CASE("a tuned record round-trips through its text, and fits the model it wa
   CHECK(back.layers[1].tuned_ms == 0.25);
   CHECK(back.default_ms == 1.5);
   CHECK(record_mismatch(back, view_of<net>(), "forward", "channels").empty());
-  const gen::Knobs k = back.knobs();
-  CHECK(gen::knob(k, "a", "tile") == "2x6");
-  CHECK(gen::knob(k, "b", "tile") == "rule");
-  CHECK(gen::knob(k, "fc", "lowering") == "rule");
+  const Knobs k = back.knobs();
+  CHECK(knob(k, "a", "tile") == "2x6");
+  CHECK(knob(k, "b", "tile") == "rule");
+  CHECK(knob(k, "fc", "lowering") == "rule");
 }
 
 TEST_CASE("stale records and records for another build do not fit, and say why", "[knobs]") {
@@ -139,14 +139,14 @@ TEST_CASE("tuned_knobs: a record that fits gives its knobs; any other a warning 
   const std::string good = write("good.txt", record_text(example()));
   std::ostringstream warnings;
   std::streambuf* old = std::cerr.rdbuf(warnings.rdbuf());
-  const gen::Knobs fits = tuned_knobs(good, view_of<net>(), "forward", "channels", 1);
-  const gen::Knobs other_batch = tuned_knobs(good, view_of<net>(), "forward", "channels", 64);
-  const gen::Knobs stale = tuned_knobs(good, view_of<renamed>(), "forward", "channels", 1);
+  const Knobs fits = tuned_knobs(good, view_of<net>(), "forward", "channels", 1);
+  const Knobs other_batch = tuned_knobs(good, view_of<net>(), "forward", "channels", 64);
+  const Knobs stale = tuned_knobs(good, view_of<renamed>(), "forward", "channels", 1);
   const std::string corrupt = write("corrupt.txt", "model net\nbatch 1\nlayer x\n");
-  const gen::Knobs broken = tuned_knobs(corrupt, view_of<net>(), "forward", "channels", 1);
-  const gen::Knobs missing = tuned_knobs((dir / "none.txt").string(), view_of<net>(), "forward", "channels", 1);
+  const Knobs broken = tuned_knobs(corrupt, view_of<net>(), "forward", "channels", 1);
+  const Knobs missing = tuned_knobs((dir / "none.txt").string(), view_of<net>(), "forward", "channels", 1);
   std::cerr.rdbuf(old);
-  CHECK(gen::knob(fits, "a", "lowering") == "winograd");
+  CHECK(knob(fits, "a", "lowering") == "winograd");
   CHECK(other_batch.empty());
   CHECK(stale.empty());
   CHECK(broken.empty());

@@ -1,5 +1,6 @@
-#include "schedules/knobs.hpp"
+#include "tune/knobs.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iostream>
@@ -7,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace kiln::schedules {
+namespace kiln::tune {
 
 namespace {
 
@@ -48,18 +49,64 @@ std::string ms(double v) {
 
 }  // namespace
 
+std::string_view lowering_name(ConvLowering l) {
+  switch (l) {
+    case ConvLowering::direct: return "direct";
+    case ConvLowering::im2col: return "im2col";
+    case ConvLowering::winograd: return "winograd";
+  }
+  return "?";
+}
+
+std::optional<ConvLowering> lowering_named(std::string_view name) {
+  for (ConvLowering l : {ConvLowering::direct, ConvLowering::im2col, ConvLowering::winograd})
+    if (lowering_name(l) == name) return l;
+  return std::nullopt;
+}
+
+bool winograd_applies(const Node& node) {
+  return node.op == Op::conv2d && node.kernel_w == 3 && node.kernel_h == 3 && node.stride_w == 1 &&
+         node.stride_h == 1 && node.dilation_w == 1 && node.dilation_h == 1 && node.groups == 1;
+}
+
+std::string_view knob(const Knobs& knobs, std::string_view layer, std::string_view name) {
+  const auto l = knobs.find(layer);
+  if (l == knobs.end()) return "rule";
+  const auto k = l->second.find(name);
+  return k == l->second.end() ? std::string_view("rule") : std::string_view(k->second);
+}
+
+std::string_view cpu_layout_name(std::string_view asked, const ModelView& model, int batch_estimate) {
+  if (asked == "batch" || asked == "channels") return asked == "batch" ? "batch" : "channels";
+  if (asked != "auto")
+    throw std::invalid_argument("kiln: cpu_layout is auto, batch or channels, not '" + std::string(asked) + "'");
+  int widest = 0;
+  for (const Node& node : model.nodes)
+    if (node.op == Op::conv2d) widest = std::max(widest, node.units);
+  return widest >= 32 || batch_estimate < 16 ? "channels" : "batch";
+}
+
+std::string_view policy_name(const ModelView& model, bool gpu, std::string_view cpu_layout, int batch_estimate) {
+  if (gpu) return "gpu";
+  if (model.input_shape().is_sequence()) return "sequence";
+  for (const Node& node : model.nodes)
+    if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot) return "sequence";
+  return cpu_layout_name(cpu_layout, model, batch_estimate);
+}
+
 std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, int node) {
   const Node& n = model.nodes[std::size_t(node)];
   if (policy != "channels" || n.op != Op::conv2d) return {};
   KnobSpec lowering{"lowering", {"direct", "im2col"}};
-  if (gen::winograd_applies(n)) lowering.values.push_back("winograd");
+  if (winograd_applies(n)) lowering.values.push_back("winograd");
   // Tiles whose pixels divide the row they run along: the output's width, or for
   // winograd its row of 2 x 2 tiles (the policy takes the rule where the lowering chosen
   // makes a tile's pixels not divide its row).
-  const int width = n.shape.width(), tile_row = gen::winograd_applies(n) ? (width + 1) / 2 : width;
+  const int width = n.shape.width(), tile_row = winograd_applies(n) ? (width + 1) / 2 : width;
   KnobSpec tile{"tile", {"rule"}};
+  // (AVX-512's 16 lanes bound the vectors: no more than the output channels fill.)
   for (TileKnob t : tiles)
-    if (width % t.pixels == 0 || tile_row % t.pixels == 0)
+    if ((width % t.pixels == 0 || tile_row % t.pixels == 0) && t.vectors * 16 <= std::max(16, n.units))
       tile.values.push_back(std::to_string(t.vectors) + "x" + std::to_string(t.pixels));
   return {lowering, tile, {"tasks", {"rule", "rows", "tiles"}}};
 }
@@ -87,7 +134,7 @@ Knobs TunedRecord::knobs() const {
 
 std::string record_text(const TunedRecord& r) {
   std::ostringstream s;
-  s << "# kiln tune record (schedules/knobs.hpp): each layer's knobs and its measured times\n"
+  s << "# kiln tune record (tune/knobs.hpp): each layer's knobs and its measured times\n"
     << "model " << r.model << "\nentry " << r.entry << "\ntarget " << r.target << "\nbatch " << r.batch
     << "\npolicy " << r.policy << "\n";
   for (const TunedLayer& l : r.layers) {
@@ -206,4 +253,4 @@ Knobs tuned_knobs(const std::string& path, const ModelView& model, std::string_v
   return {};
 }
 
-}  // namespace kiln::schedules
+}  // namespace kiln::tune
