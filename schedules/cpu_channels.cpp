@@ -504,22 +504,18 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
   const Shape in_s = model.input_shape();
   if (in_s.is_flat() || (in_s.channels() >= 8 && !p.channels_last))
     channels_major(lowered.nodes[0]["out"], in_s, p);
-  // Inference: a conv read only by a batch norm stores its tiles through it.
-  std::vector<int> readers(model.nodes.size(), 0), reader(model.nodes.size(), -1);
+  std::vector<int> readers(model.nodes.size(), 0);
   for (std::size_t i = 1; i < model.nodes.size(); ++i)
-    for (int k = 0; k < model.nodes[i].input_count(); ++k) {
-      ++readers[model.nodes[i].inputs[k]];
-      reader[model.nodes[i].inputs[k]] = int(i);
-    }
+    for (int k = 0; k < model.nodes[i].input_count(); ++k) ++readers[model.nodes[i].inputs[k]];
+  // Inference: a conv read only by a batch norm stores its tiles through it.
   auto host_of = [&](std::size_t i) {
     // A channels-last output is written by the output node's tiles themselves.
     if (p.channels_last && entry == Entry::forward && int(i) == model.output_node &&
         model.output_shape().is_image())
       return outputs.outputs[0];
     Func own = lowered.nodes[i].has("out") ? lowered.nodes[i]["out"] : Func();
-    const int j = reader[i];
-    const bool fused = entry == Entry::forward && model.nodes[i].op == Op::conv2d &&
-                       readers[i] == 1 && model.nodes[j].op == Op::batch_norm && !p.is_output(own);
+    const int j = tune::sole_batch_norm_reader(model, int(i));
+    const bool fused = entry == Entry::forward && model.nodes[i].op == Op::conv2d && j >= 0 && !p.is_output(own);
     return fused ? lowered.nodes[j]["out"] : own;
   };
   for (int pass = 0; pass < 2; ++pass)

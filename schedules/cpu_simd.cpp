@@ -5,6 +5,7 @@
 // broadcast. Reductions over the batch (weight gradients) keep a vector of per-sample
 // partial sums and add the lanes once at the end (rfactor).
 #include "schedules/cpu_common.hpp"
+#include "tune/knobs.hpp"
 
 #include <algorithm>
 
@@ -44,7 +45,9 @@ void batch_major(Func f, Shape s, const Policy& p) {
 // acc(args..., n) with pure init and one update: computed per output tile, the batch
 // vector innermost, all output channels of a pixel kept in registers (unrolled), or,
 // for channel_tile > 0, that many channels at a time (it must divide the channels).
-void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p, int channel_tile = 0) {
+// `asked`: a tuned "tile" knob (channels x pixels; flat: features x 1) over the rule.
+void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p, int channel_tile = 0,
+                             tune::TileKnob asked = {}) {
   if (!p.claim(out)) return;
   const auto& d = dims();
   const TailStrategy tail = p.tail(out);
@@ -54,8 +57,9 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p, int c
   if (s.is_image()) {
     // Enough pixels per tile that channels x pixels >= 12 vector accumulators: two FMA
     // units of 4 cycles' latency need 8 independent chains, and more hide the loads.
-    const int tile = channel_tile > 0 ? channel_tile : s.channels();
-    const int pixels = std::clamp((12 + tile - 1) / tile, 1, std::min(4, s.width()));
+    const bool tuned = asked.vectors > 0 && s.channels() % asked.vectors == 0;
+    const int tile = tuned ? asked.vectors : channel_tile > 0 ? channel_tile : s.channels();
+    const int pixels = std::clamp(tuned ? asked.pixels : (12 + tile - 1) / tile, 1, std::min(4, s.width()));
     Var xo("xo"), xi("xi");
     out.reorder_storage(d.n, d.x, d.y, d.c);
     out.split(d.n, no, ni, p.lanes, tail)
@@ -78,7 +82,7 @@ void accumulate_in_registers(Func out, Func acc, Shape s, const Policy& p, int c
   } else {
     Var io("io"), ii("ii");
     out.reorder_storage(d.n, d.i);
-    out.split(d.n, no, ni, p.lanes, tail).split(d.i, io, ii, 8, TailStrategy::GuardWithIf)
+    out.split(d.n, no, ni, p.lanes, tail).split(d.i, io, ii, asked.vectors > 0 ? asked.vectors : 8, TailStrategy::GuardWithIf)
         .reorder(ni, ii, no, io).vectorize(ni);
     out.parallel(io);
     acc.compute_at(out, io);
@@ -100,24 +104,27 @@ int grouped_channel_tile(const Node& node, int channels) {
   return tile;
 }
 
-void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const Policy& p) {
+void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const gen::Knobs& knobs, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
+  auto tile = [&](const char* name) { return tune::tile_knob(tune::knob(knobs, node.name.view(), name)); };
   const bool padded = node.pad_h > 0 || node.pad_w > 0;  // else "padded" is an alias
   switch (node.op) {
     case Op::conv2d:
       if (padded) batch_major(f["padded"], in_shape, p);
       accumulate_in_registers(f["out"], f["out_acc"], node.shape, p,
-                              grouped_channel_tile(node, node.shape.channels()));
+                              grouped_channel_tile(node, node.shape.channels()), tile("tile"));
       if (has("d_weight")) {
         // The gradient reaching the conv (often ReLU's mask times the pool's adjoint) is
         // read by three reductions: computed once.
         batch_major(f["d_out"], node.shape, p);
         batch_major(f["d_out_upsampled"], node.shape, p);
         // kernel_w x 4 output channels: up to 28 accumulators, 9 loads per 20 FMAs at 5x5.
-        batch_reduction(f["d_weight"], p, std::min(node.kernel_w, 7), node.kernel_w <= 5 ? 4 : 3);
+        const tune::TileKnob w = tile("d_weight");
+        batch_reduction(f["d_weight"], p, w.vectors > 0 ? w.vectors : std::min(node.kernel_w, 7),
+                        w.vectors > 0 ? w.pixels : node.kernel_w <= 5 ? 4 : 3);
         if (has("d_bias")) batch_reduction(f["d_bias"], p, 8);
         accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p,
-                                grouped_channel_tile(node, in_shape.channels()));
+                                grouped_channel_tile(node, in_shape.channels()), tile("d_in_tile"));
       }
       break;
     case Op::conv_transpose2d:
@@ -149,11 +156,11 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const P
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
     case Op::dense:
-      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p);
+      accumulate_in_registers(f["out"], f["out_acc"], node.shape, p, 0, tile("tile"));
       if (has("d_weight")) {
         outer_product_sum(f["d_weight"], f["in_t"], p);
         if (has("d_bias")) batch_reduction(f["d_bias"], p, 8);
-        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p);
+        accumulate_in_registers(f["d_in0"], f["d_in0_acc"], in_shape, p, 0, tile("d_in_tile"));
       }
       break;
     case Op::flatten:
@@ -210,7 +217,7 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const Node& node = model.nodes[i];
     if (cpu::is_sequence_node(model, i)) cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
-    else schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+    else schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], lowered.ctx.knobs, p);
   }
   if (lowered.grad_input_is_sum) {
     // The input has several consumers: their adjoints are summed into the output.

@@ -8,7 +8,7 @@
 //   kiln train char-lstm [--text FILE|FOLDER --minutes M --clip C ...]
 //   kiln sample char-lstm --weights FILE [--prime TEXT --length N --temperature T --seed S]
 //   kiln scenes --out DIR [--count N --size S --first I --seed S --objects K]
-//   kiln tune MODEL [--entry E --batch B --budget 20m --jobs N] | --report
+//   kiln tune MODEL [--entry E --batch B --budget 20m --jobs N --seconds S] | --report
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
 #include "runtime/error.hpp"
@@ -43,7 +43,8 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
   tune MODEL       search the layers' schedule knobs on this machine and write a tuned record
                    (schedules/tuned/TARGET/MODEL.ENTRY.txt) that the next build applies:
                    --entry forward|gradients|train_step --batch B --budget 20m --jobs N
-                   --report: the record's per-layer default and tuned times, and a PNG chart
+                   --seconds S (each build's least running time per measurement, default 3)
+                   --report: the record's per-layer default, tuned and best times, and a PNG chart
                    (--chart FILE)
   models           list the models built into this binary
 )";

@@ -94,9 +94,21 @@ std::string_view policy_name(const ModelView& model, bool gpu, std::string_view 
   return cpu_layout_name(cpu_layout, model, batch_estimate);
 }
 
-std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, int node) {
-  const Node& n = model.nodes[std::size_t(node)];
-  if (policy != "channels" || n.op != Op::conv2d) return {};
+namespace {
+
+std::string pair_text(int a, int b) { return std::to_string(a) + "x" + std::to_string(b); }
+
+// cpu_simd's register tiles of `channels` x `width` values: C channels (a divisor) by P
+// pixels, 4 to 24 accumulators (two FMA units want 8 independent chains; 32 registers).
+KnobSpec batch_tiles(std::string name, int channels, int width, bool gradients) {
+  KnobSpec spec{std::move(name), {"rule"}, gradients};
+  for (int c = 1; c <= channels; ++c)
+    for (int p = 1; p <= std::min(4, width); ++p)
+      if (channels % c == 0 && c * p >= 4 && c * p <= 24) spec.values.push_back(pair_text(c, p));
+  return spec;
+}
+
+std::vector<KnobSpec> channels_knobs(const Node& n) {
   KnobSpec lowering{"lowering", {"direct", "im2col"}};
   if (winograd_applies(n)) lowering.values.push_back("winograd");
   // Tiles whose pixels divide the row they run along: the output's width, or for
@@ -107,8 +119,44 @@ std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, 
   // (AVX-512's 16 lanes bound the vectors: no more than the output channels fill.)
   for (TileKnob t : tiles)
     if ((width % t.pixels == 0 || tile_row % t.pixels == 0) && t.vectors * 16 <= std::max(16, n.units))
-      tile.values.push_back(std::to_string(t.vectors) + "x" + std::to_string(t.pixels));
+      tile.values.push_back(pair_text(t.vectors, t.pixels));
   return {lowering, tile, {"tasks", {"rule", "rows", "tiles"}}};
+}
+
+std::vector<KnobSpec> batch_knobs(const ModelView& model, const Node& n) {
+  const Shape in = model.nodes[std::size_t(n.inputs[0])].shape;
+  if (n.op == Op::dense && n.shape.rank == 1 && in.rank == 1) {
+    KnobSpec tile{"tile", {"rule"}}, d_in{"d_in_tile", {"rule"}, true};
+    for (int rows : {4, 8, 12, 16, 24}) {
+      if (rows <= n.shape[0]) tile.values.push_back(pair_text(rows, 1));
+      if (rows <= in[0]) d_in.values.push_back(pair_text(rows, 1));
+    }
+    return {tile, d_in};
+  }
+  if (n.op != Op::conv2d || n.groups != 1) return {};
+  KnobSpec d_weight{"d_weight", {"rule"}, true};
+  for (int k = n.kernel_w; k >= 1; k = k > 1 ? std::min(k - 1, (k + 1) / 2) : 0)  // kw, about half, ..., 1
+    for (int o : {1, 2, 3, 4, 6, 8})
+      if (k * o >= 4 && k * o <= 28 && o <= n.shape.channels()) d_weight.values.push_back(pair_text(k, o));
+  return {batch_tiles("tile", n.shape.channels(), n.shape.width(), false),
+          batch_tiles("d_in_tile", in.channels(), in.width(), true), d_weight};
+}
+
+}  // namespace
+
+std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, int node) {
+  const Node& n = model.nodes[std::size_t(node)];
+  if (policy == "channels" && n.op == Op::conv2d) return channels_knobs(n);
+  if (policy == "batch") return batch_knobs(model, n);
+  return {};
+}
+
+int sole_batch_norm_reader(const ModelView& model, int node) {
+  int readers = 0, reader = -1;
+  for (std::size_t j = 1; j < model.nodes.size(); ++j)
+    for (int k = 0; k < model.nodes[j].input_count(); ++k)
+      if (model.nodes[j].inputs[k] == node) ++readers, reader = int(j);
+  return readers == 1 && model.nodes[std::size_t(reader)].op == Op::batch_norm ? reader : -1;
 }
 
 TileKnob tile_knob(std::string_view value) {
@@ -140,7 +188,8 @@ std::string record_text(const TunedRecord& r) {
   for (const TunedLayer& l : r.layers) {
     s << "layer " << l.name << " " << l.signature;
     for (const auto& [k, v] : l.knobs) s << " " << k << "=" << v;
-    s << " default_ms=" << ms(l.default_ms) << " tuned_ms=" << ms(l.tuned_ms) << "\n";
+    s << " default_ms=" << ms(l.default_ms) << " tuned_ms=" << ms(l.tuned_ms) << " tried=" << l.tried
+      << " best_ms=" << ms(l.best_ms) << "\n";
   }
   s << "entry_ms default=" << ms(r.default_ms) << " tuned=" << ms(r.tuned_ms) << "\nend\n";
   return s.str();
@@ -177,7 +226,7 @@ TunedRecord parse_record(std::string_view text) {
       // layer NAME OP IN->OUT knob=value ... default_ms=T tuned_ms=T
       if (w.size() < 4 || w[3].find("->") == std::string_view::npos)
         throw std::invalid_argument(where + ": expected 'layer NAME OP IN->OUT knob=value ...'");
-      TunedLayer l{std::string(w[1]), std::string(w[2]) + " " + std::string(w[3]), {}, 0, 0};
+      TunedLayer l{std::string(w[1]), std::string(w[2]) + " " + std::string(w[3]), {}, 0, 0, 0, 0};
       for (std::size_t k = 4; k < w.size(); ++k) {
         const std::size_t eq = w[k].find('=');
         if (eq == std::string_view::npos || eq == 0 || eq + 1 == w[k].size())
@@ -185,6 +234,8 @@ TunedRecord parse_record(std::string_view text) {
         const std::string_view key = w[k].substr(0, eq), value = w[k].substr(eq + 1);
         if (key == "default_ms") l.default_ms = number(value, where);
         else if (key == "tuned_ms") l.tuned_ms = number(value, where);
+        else if (key == "best_ms") l.best_ms = number(value, where);
+        else if (key == "tried") l.tried = int(number(value, where));
         else l.knobs[std::string(key)] = std::string(value);
       }
       r.layers.push_back(std::move(l));

@@ -5,8 +5,8 @@
 // kiln command all read it.
 //
 // A knob's first value is the policy's own rule ("rule"), which a layer gets when the
-// record says nothing. Only the channels-innermost CPU policy (cpu_channels.cpp) declares
-// knobs so far, for its conv2d layers:
+// record says nothing. The channels-innermost CPU policy (cpu_channels.cpp) declares, for
+// its conv2d layers:
 //   lowering  direct | im2col | winograd       how the conv is computed (ConvLowering;
 //                                               winograd where winograd_applies)
 //   tile      rule | VxP                        register tile: V vectors of output channels
@@ -15,6 +15,13 @@
 //   tasks     rule | rows | tiles               direct and im2col: the parallel loop runs
 //                                               over rows of the image, or over tiles of
 //                                               output channels (rows inside)
+// The batch-innermost CPU policy (cpu_simd.cpp), where each vector lane is a sample,
+// declares for its conv2d and dense layers:
+//   tile       rule | CxP   the output's register tile: C channels (a divisor of the
+//                           layer's) by P pixels (dense: C features, P 1)
+//   d_in_tile  rule | CxP   the same for the input's gradient (training entries only)
+//   d_weight   rule | KxO   conv2d: the weight gradient's tile of K kernel columns by O
+//                           output channels (training entries only)
 #pragma once
 #include "dsl/model_view.hpp"
 
@@ -55,13 +62,19 @@ std::string_view policy_name(const ModelView& model, bool gpu, std::string_view 
 struct KnobSpec {
   std::string name;
   std::vector<std::string> values;  // values[0]: the policy's rule
+  bool gradients = false;           // only entries that take gradients build what it sets
 };
 
 // The knobs `policy` ("channels", "batch", "sequence", "gpu") declares for node i of the
 // model (none for most nodes and policies).
 std::vector<KnobSpec> knobs_of(std::string_view policy, const ModelView& model, int node);
 
-// A tile knob's "VxP" as {V, P}; {0, 0} for "rule".
+// The batch norm that alone reads node i's output, or -1: in inference cpu_channels
+// stores a conv's register tiles through it (conv and batch norm fused), so a tuner
+// charges the batch norm's time to the conv.
+int sole_batch_norm_reader(const ModelView& model, int node);
+
+// A tile knob's "VxP" (or "CxP", "KxO") as {V, P}; {0, 0} for "rule".
 struct TileKnob {
   int vectors = 0, pixels = 0;
 };
@@ -72,12 +85,16 @@ TileKnob tile_knob(std::string_view value);
 std::string layer_signature(const ModelView& model, int node);
 
 // A tuned record: what was tuned (model, entry, target, batch, policy), each tuned layer's
-// signature, chosen knobs and times (default and tuned, milliseconds, as measured), and
-// the whole entry's times.
+// signature, chosen knobs and times, and the whole entry's times (milliseconds). A layer's
+// times are its share of the entry: default_ms by the default build's profile, tuned_ms
+// that less what the chosen knobs saved, best_ms that less what the best of the `tried`
+// alternatives saved, each saving measured end to end against the build without it.
 struct TunedLayer {
   std::string name, signature;
   LayerKnobs knobs;
   double default_ms = 0, tuned_ms = 0;
+  int tried = 0;
+  double best_ms = 0;
 };
 struct TunedRecord {
   std::string model, entry, target, policy;

@@ -1,6 +1,7 @@
-// kiln tune end to end on a small model (widenet, the channels-innermost policy): a tune
-// killed part way and run again measures nothing twice, writes a record that fits the
-// model, and --report prints it and draws its chart.
+// kiln tune end to end on small models: widenet (the channels-innermost policy) killed
+// part way and run again measures nothing twice, writes a record that fits the model, and
+// --report prints it and draws its chart; LeNet-5's train_step (the batch-innermost
+// policy) tunes its training-only knobs too.
 #include "cli/support.hpp"
 #include "runtime/files.hpp"
 #include "runtime/image.hpp"
@@ -32,17 +33,19 @@ TEST_CASE("kiln tune: killed and run again it measures nothing twice; its record
           "[cli][tune]") {
   ScratchDir dir;
   const std::string record = dir.path("widenet.forward.txt"), work = dir.path("work"), chart = dir.path("chart.png");
-  const std::string flags = " --batch 1 --jobs 2 --calls 5 --work '" + work + "' --record '" + record + "'";
-  // Killed (SIGKILL: no chance to tidy up) 15 s into a longer tune.
-  const int killed = std::system(("timeout -s KILL 15 '" KILN_BINARY "' tune widenet --budget 120s" + flags +
+  const std::string flags = " --batch 1 --jobs 2 --calls 5 --seconds 0.3 --work '" + work + "' --record '" + record + "'";
+  // Killed (SIGKILL: no chance to tidy up) 30 s into a longer tune, after its first
+  // group of profiles.
+  const int killed = std::system(("timeout -s KILL 30 '" KILN_BINARY "' tune widenet --budget 120s" + flags +
                                   " > /dev/null 2>&1").c_str());
   CHECK(killed != 0);
   CHECK(!fs::exists(record));
   const std::vector<std::string> before = journal_of(work);
   INFO(before.size() << " candidates measured before the kill");
+  CHECK(!before.empty());
 
   const KilnRun tuned = run_kiln({"tune", "widenet", "--budget", "20s", "--batch", "1", "--jobs", "2", "--calls", "5",
-                                  "--work", work, "--record", record});
+                                  "--seconds", "0.3", "--work", work, "--record", record});
   INFO(tuned.out << tuned.err);
   REQUIRE(tuned.status == 0);
   CHECK(contains(tuned.out, std::to_string(before.size()) + " candidates measured before"));
@@ -66,14 +69,34 @@ TEST_CASE("kiln tune: killed and run again it measures nothing twice; its record
   INFO(report.out);
   CHECK(contains(report.out, "widenet forward on host at batch 1"));
   CHECK(contains(report.out, "layer"));
+  CHECK(contains(report.out, "verdict"));
   const Image png = load_png(chart);
   CHECK(png.width >= 260);
 }
 
+TEST_CASE("kiln tune: LeNet-5's train_step at batch 64, on the batch-innermost policy", "[cli][tune]") {
+  ScratchDir dir;
+  const std::string record = dir.path("lenet5.train_step.txt");
+  const KilnRun tuned = run_kiln({"tune", "lenet5", "--entry", "train_step", "--batch", "64", "--budget", "25s",
+                                  "--seconds", "0.2", "--work", dir.path("work"), "--record", record});
+  INFO(tuned.out << tuned.err);
+  REQUIRE(tuned.status == 0);
+  const tune::TunedRecord r = tune::parse_record(read_file(record, "record"));
+  CHECK(r.entry == "train_step");
+  CHECK(r.policy == "batch");
+  CHECK(r.batch == 64);
+  REQUIRE(r.layers.size() == 5);  // two convs, three dense layers
+  CHECK(r.layers[0].signature == "conv2d 1x28x28->6x28x28");
+  CHECK(r.layers[4].signature == "dense 84->10");
+  CHECK(r.default_ms > 0);
+  CHECK(r.tuned_ms <= r.default_ms);
+}
+
 TEST_CASE("kiln tune: bad requests are one-line errors", "[cli][tune]") {
   ScratchDir dir;
-  // LeNet-5 at batch 64 gets the batch-innermost policy, which declares no knobs yet.
-  expect_failure(dir, {"tune", "lenet5", "--batch", "64", "--budget", "5s"}, {"declares no knobs", "lenet5"});
+  // char-rnn gets the sequence policy, which declares no knobs yet.
+  expect_failure(dir, {"tune", "char_rnn", "--budget", "5s"}, {"declares no knobs", "char_rnn"});
+  expect_failure(dir, {"tune", "widenet", "--seconds", "0"}, {"--seconds", "0"});
   expect_failure(dir, {"tune", "widenet", "--budget", "soon"}, {"--budget", "soon"});
   expect_failure(dir, {"tune", "widenet", "--target", "cuda"}, {"--target", "cuda"});
   expect_failure(dir, {"tune", "widenet", "--entry", "backward"}, {"--entry", "backward"});

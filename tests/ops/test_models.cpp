@@ -88,6 +88,15 @@ inline constexpr auto lowered_convs = checked<model("lowered_convs", input(4, 9,
     conv2d(6, 3, groups(2)).named("col2"), relu,                            // 6 x 3 x 3
     flatten, dense(3), softmax_cross_entropy)>;
 
+// Tuned register tiles of the batch-innermost policy (tune::knobs_of, tuned_cases below):
+// channel tiles that divide the channels, pixel counts that do not divide the row, a
+// weight-gradient tile wider than the kernel's row, dense rows that do not divide the
+// features.
+inline constexpr auto tuned_tiles = checked<model("tuned_tiles", input(3, 7, 9),
+    conv2d(6, 3, pad(1)).named("c1"), relu, max_pool(2),                   // 6 x 3 x 4
+    conv2d(8, 3, pad(1)).named("c2"), relu,                                 // 8 x 3 x 4
+    flatten, dense(10).named("d1"), relu, dense(4).named("d2"), softmax_cross_entropy)>;
+
 inline constexpr auto mlp = checked<model("mlp", input(10),
     dense(8), relu, dense(6), sigmoid, dense(3), softmax_cross_entropy)>;
 
@@ -137,6 +146,8 @@ struct ModelCase {
   // How its convs are lowered (gen::conv_lowerings_of); the policies that lower convs
   // directly only skip a case with any other.
   const char* lowerings = "";
+  // Tuned knobs of the batch-innermost policy (the other policies skip a case with them).
+  gen::Knobs knobs = {};
 };
 
 const std::vector<ModelCase> model_cases = {
@@ -165,6 +176,12 @@ const std::vector<ModelCase> model_cases = {
      &view_of<models::tiny_segmenter>, {3, 17}},
     {"convs lowered by Winograd (with batch norm, odd sizes, in a residual) and im2col (strided, grouped)",
      &view_of<models::lowered_convs>, {3}, true, "wino1:winograd,col1:im2col,wino2:winograd,col2:im2col"},
+    {"tuned register tiles: conv channel x pixel tiles, weight-gradient tiles, dense rows",
+     &view_of<models::tuned_tiles>, {3, 17}, true, "",
+     {{"c1", {{"tile", "3x3"}, {"d_in_tile", "1x4"}, {"d_weight", "2x3"}}},
+      {"c2", {{"tile", "4x4"}, {"d_in_tile", "2x2"}, {"d_weight", "1x8"}}},
+      {"d1", {{"tile", "4x1"}, {"d_in_tile", "12x1"}}},
+      {"d2", {{"tile", "4x1"}}}}},
 };
 
 // The seed the gradients entry draws dropout masks from in these tests.
@@ -239,6 +256,7 @@ void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
   const auto start = std::chrono::steady_clock::now();
   EntryInputs in_g(view), in_f(view);
   in_g.knobs = in_f.knobs = gen::conv_lowerings_of(c.lowerings, view);
+  for (const auto& [layer, values] : c.knobs) in_g.knobs[layer] = in_f.knobs[layer] = values;
   Halide::Pipeline gradients = gradients_entry(view, in_g, target, policy.schedule);
   gradients.compile_jit(target);
   const auto compiled_gradients = std::chrono::steady_clock::now();
@@ -361,6 +379,7 @@ TEST_CASE("small models through the CPU schedules: loss, output, gradients", "[m
   for (const PolicyCase& policy : policies)
     for (std::size_t k = 0; k < model_cases.size(); ++k) {
       if (*model_cases[k].lowerings && policy.schedule != &schedules::cpu_channels) continue;
+      if (!model_cases[k].knobs.empty() && policy.schedule != &schedules::cpu_simd) continue;
       DYNAMIC_SECTION(policy.label << ": " << model_cases[k].label) {
         try {
           check_model(model_cases[k], int(k), policy);

@@ -28,6 +28,10 @@ inline constexpr auto reshaped = checked<model("net", input(8, 12, 12),
     conv2d(32, 3, pad(1)).named("a"), relu, conv2d(16, 3, pad(1), stride(2)).named("b"), relu,
     flatten, dense(4).named("fc"), softmax_cross_entropy)>;
 
+// A conv read only by a batch norm (cpu_channels fuses them in inference).
+inline constexpr auto fused = checked<model("fused", input(4, 6, 6),
+    conv2d(8, 3, pad(1)).named("c"), batch_norm().named("bn"), relu, flatten, dense(2), softmax_cross_entropy)>;
+
 namespace {
 using namespace tune;
 
@@ -38,8 +42,8 @@ TunedRecord example() {
   r.target = "host";
   r.policy = "channels";
   r.batch = 1;
-  r.layers = {{"a", "conv2d 8x12x12->32x12x12", {{"lowering", "winograd"}, {"tile", "2x6"}}, 0.125, 0.0625},
-              {"b", "conv2d 32x12x12->32x6x6", {{"lowering", "im2col"}, {"tasks", "tiles"}}, 0.5, 0.25}};
+  r.layers = {{"a", "conv2d 8x12x12->32x12x12", {{"lowering", "winograd"}, {"tile", "2x6"}}, 0.125, 0.0625, 4, 0.0625},
+              {"b", "conv2d 32x12x12->32x6x6", {{"lowering", "im2col"}, {"tasks", "tiles"}}, 0.5, 0.25, 3, 0.1875}};
   r.default_ms = 1.5;
   r.tuned_ms = 1.25;
   return r;
@@ -67,11 +71,51 @@ TEST_CASE("the channels policy declares lowering, tile and tasks knobs for its c
   // b is strided: no winograd.
   CHECK(knobs_of("channels", m, node_named(m, "b"))[0].values == std::vector<std::string>{"direct", "im2col"});
   CHECK(knobs_of("channels", m, node_named(m, "fc")).empty());
-  CHECK(knobs_of("batch", m, node_named(m, "a")).empty());
   CHECK(layer_signature(m, node_named(m, "b")) == "conv2d 32x12x12->32x6x6");
   CHECK(tile_knob("rule").pixels == 0);
   CHECK(tile_knob("3x5").vectors == 3);
   CHECK(tile_knob("3x5").pixels == 5);
+}
+
+TEST_CASE("the batch policy declares register tiles for its convs and dense layers", "[knobs]") {
+  const ModelView m = view_of<net>();
+  const std::vector<KnobSpec> a = knobs_of("batch", m, node_named(m, "a"));
+  REQUIRE(a.size() == 3);
+  CHECK(a[0].name == "tile");
+  CHECK(!a[0].gradients);
+  CHECK(a[1].name == "d_in_tile");
+  CHECK(a[1].gradients);
+  CHECK(a[2].name == "d_weight");
+  CHECK(a[2].gradients);
+  // tile: C output channels (dividing 32) by P pixels, 4 to 24 accumulators; d_in_tile
+  // over the 8 input channels.
+  for (int k : {0, 1}) {
+    CHECK(a[k].values.front() == "rule");
+    for (std::size_t v = 1; v < a[k].values.size(); ++v) {
+      const TileKnob t = tile_knob(a[k].values[v]);
+      CHECK((k == 0 ? 32 : 8) % t.vectors == 0);
+      CHECK(t.vectors * t.pixels >= 4);
+      CHECK(t.vectors * t.pixels <= 24);
+      CHECK(t.pixels <= 4);
+    }
+  }
+  CHECK(std::count(a[1].values.begin(), a[1].values.end(), "8x3") == 1);
+  CHECK(std::count(a[1].values.begin(), a[1].values.end(), "16x1") == 0);
+  // d_weight: 3, 2 or 1 kernel columns by up to 8 output channels.
+  CHECK(std::count(a[2].values.begin(), a[2].values.end(), "3x4") == 1);
+  CHECK(std::count(a[2].values.begin(), a[2].values.end(), "2x2") == 1);
+  CHECK(std::count(a[2].values.begin(), a[2].values.end(), "1x8") == 1);
+  CHECK(std::count(a[2].values.begin(), a[2].values.end(), "1x2") == 0);  // 2 accumulators
+  const std::vector<KnobSpec> fc = knobs_of("batch", m, node_named(m, "fc"));
+  REQUIRE(fc.size() == 2);
+  CHECK(fc[0].values == std::vector<std::string>{"rule", "4x1"});  // 4 features
+  CHECK(fc[1].values.back() == "24x1");                            // 1152 inputs
+  CHECK(knobs_of("sequence", m, node_named(m, "a")).empty());
+  CHECK(knobs_of("gpu", m, node_named(m, "a")).empty());
+  // The batch norm that alone reads a conv (none here: relu reads each).
+  CHECK(sole_batch_norm_reader(m, node_named(m, "a")) == -1);
+  const ModelView f = view_of<fused>();
+  CHECK(sole_batch_norm_reader(f, node_named(f, "c")) == node_named(f, "bn"));
 }
 
 TEST_CASE("a tuned record round-trips through its text, and fits the model it was tuned on", "[knobs]") {
@@ -84,6 +128,8 @@ TEST_CASE("a tuned record round-trips through its text, and fits the model it wa
   REQUIRE(back.layers.size() == 2);
   CHECK(back.layers[0].knobs.at("lowering") == "winograd");
   CHECK(back.layers[1].tuned_ms == 0.25);
+  CHECK(back.layers[1].tried == 3);
+  CHECK(back.layers[1].best_ms == 0.1875);
   CHECK(back.default_ms == 1.5);
   CHECK(record_mismatch(back, view_of<net>(), "forward", "channels").empty());
   const Knobs k = back.knobs();
