@@ -45,22 +45,16 @@ std::vector<DetectionEpoch> train_detection(const Network& net, Parameters& para
   const Layout l = layout_of(net.view());
   const scenes::SceneSet held_out = scenes::make_scenes(split.held_out, l.size, split.seed, split.train_scenes);
   const std::size_t target_floats = std::size_t(net.targets_size());
-  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets, float*) {
-    for (int s = 0; s < loop.batch; ++s) {
-      const int index = int(rng.below(uint32_t(split.train_scenes)));
-      const scenes::SceneSet one = scenes::make_scenes(1, l.size, split.seed, index);
-      std::copy(one.images.begin(), one.images.end(), input + s * one.image_size());
-      encode_targets(l, one.objects[0], targets + s * target_floats);
-    }
+  auto sample = [&](const scenes::SceneSet& one, int s, SplitMix64&, int32_t*, float* targets, float*) {
+    encode_targets(l, one.objects[0], targets + s * target_floats);
   };
   std::vector<DetectionEpoch> results;
-  auto done = [&](const EpochStats& stats) {
+  auto judge = [&](const EpochStats& stats) {
     const DetectionScores scores = evaluate_detection(net, params, held_out);
     results.push_back({stats, scores});
     return "held-out " + map_summary(scores);
   };
-  const EpochPlan plan{.steps = std::max(1, split.epoch_scenes / loop.batch)};
-  run_steps(net, params, loop, plan, fill, done, log);
+  train_on_scenes(net, params, split, loop, l.size, scenes::max_objects, sample, judge, log);
   return results;
 }
 

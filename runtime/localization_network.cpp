@@ -29,21 +29,16 @@ std::vector<Epoch> train(const Network& net, Parameters& params, const SceneSpli
                          const StepLoop& loop, std::FILE* log) {
   const int S = image_size(net.view());
   const scenes::SceneSet held_out = held_out_objects(split, S);
-  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets, float*) {
-    for (int s = 0; s < loop.batch; ++s) {
-      const int index = int(rng.below(uint32_t(split.train_scenes)));
-      const scenes::SceneSet one = scenes::make_scenes(1, S, split.seed, index, 1);
-      std::copy(one.images.begin(), one.images.end(), input + s * one.image_size());
-      encode(one.objects[0].front(), targets + s * 2 * outputs);
-    }
+  auto sample = [&](const scenes::SceneSet& one, int s, SplitMix64&, int32_t*, float* targets, float*) {
+    encode(one.objects[0].front(), targets + s * 2 * outputs);
   };
   std::vector<Epoch> results;
-  auto done = [&](const EpochStats& stats) {
+  auto judge = [&](const EpochStats& stats) {
     const Scores scores = evaluate(net, params, held_out);
     results.push_back({stats, scores});
     return "held-out " + summary(scores);
   };
-  run_steps(net, params, loop, {.steps = std::max(1, split.epoch_scenes / loop.batch)}, fill, done, log);
+  train_on_scenes(net, params, split, loop, S, 1, sample, judge, log);
   return results;
 }
 

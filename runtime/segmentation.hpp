@@ -11,6 +11,7 @@
 #include "runtime/step_loop.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,17 @@ struct SceneSplit {
   int held_out = 500;
   int epoch_scenes = 2000;  // an epoch (the data never repeats: only a reporting unit)
 };
+
+// What a scene trainer puts in sample s of a batch for the scene `one` (its image is
+// already in the input): labels, targets or regions.
+using SceneSample = std::function<void(const scenes::SceneSet& one, int s, SplitMix64& rng, int32_t* labels,
+                                       float* targets, float* rois)>;
+// The scene trainers' loop (runtime/step_loop.hpp): each sample a training scene of the
+// split drawn at random and made on the fly (side `size`, at most `most_objects`
+// objects), an epoch of split.epoch_scenes; `judge` scores the held-out scenes after each
+// epoch and gives the log line.
+void train_on_scenes(const Network& net, Parameters& params, const SceneSplit& split, const StepLoop& loop,
+                     int size, int most_objects, const SceneSample& sample, const EpochDone& judge, std::FILE* log);
 
 // The side S of a segmentation model's square images; kiln::Error unless it reads 3 x S x
 // S images and gives (1 + scenes::class_count, S, S) logits.

@@ -41,28 +41,35 @@ metrics::ConfusionMatrix evaluate_segmentation(const Network& net, const Paramet
   return matrix;
 }
 
+void train_on_scenes(const Network& net, Parameters& params, const SceneSplit& split, const StepLoop& loop,
+                     int size, int most_objects, const SceneSample& sample, const EpochDone& judge, std::FILE* log) {
+  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels, float* targets, float* rois) {
+    for (int s = 0; s < loop.batch; ++s) {
+      const int index = int(rng.below(uint32_t(split.train_scenes)));
+      const scenes::SceneSet one = scenes::make_scenes(1, size, split.seed, index, most_objects);
+      std::copy(one.images.begin(), one.images.end(), input + s * one.image_size());
+      sample(one, s, rng, labels, targets, rois);
+    }
+  };
+  run_steps(net, params, loop, {.steps = std::max(1, split.epoch_scenes / loop.batch)}, fill, judge, log);
+}
+
 std::vector<SegmentationEpoch> train_segmentation(const Network& net, Parameters& params,
                                                   const SceneSplit& split, const StepLoop& loop,
                                                   std::FILE* log) {
   const int S = segmentation_size(net.view());
   const scenes::SceneSet held_out = held_out_scenes(net.view(), split);
   const std::size_t pixels = std::size_t(S) * S;
-  auto fill = [&](SplitMix64& rng, float* input, int32_t* labels, float*, float*) {
-    for (int s = 0; s < loop.batch; ++s) {
-      const int index = int(rng.below(uint32_t(split.train_scenes)));
-      const scenes::SceneSet one = scenes::make_scenes(1, S, split.seed, index);
-      std::copy(one.images.begin(), one.images.end(), input + s * one.image_size());
-      std::copy(one.semantic.begin(), one.semantic.end(), labels + s * pixels);
-    }
+  auto sample = [&](const scenes::SceneSet& one, int s, SplitMix64&, int32_t* labels, float*, float*) {
+    std::copy(one.semantic.begin(), one.semantic.end(), labels + s * pixels);
   };
   std::vector<SegmentationEpoch> results;
-  auto done = [&](const EpochStats& stats) {
+  auto judge = [&](const EpochStats& stats) {
     const metrics::ConfusionMatrix m = evaluate_segmentation(net, params, held_out);
     results.push_back({stats, m.mean_iou(), m.iou()});
     return "held-out " + iou_summary(m);
   };
-  const EpochPlan plan{.steps = std::max(1, split.epoch_scenes / loop.batch)};
-  run_steps(net, params, loop, plan, fill, done, log);
+  train_on_scenes(net, params, split, loop, S, scenes::max_objects, sample, judge, log);
   return results;
 }
 

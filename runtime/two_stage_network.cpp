@@ -102,21 +102,16 @@ std::vector<Epoch> train(const Network& net, Parameters& params, const SceneSpli
   const Layout l = layout_of(net.view());
   const scenes::SceneSet held_out = scenes::make_scenes(split.held_out, l.size, split.seed, split.train_scenes);
   const std::size_t F = l.output_floats();
-  auto fill = [&](SplitMix64& rng, float* input, int32_t*, float* targets, float* rois) {
-    for (int s = 0; s < loop.batch; ++s) {
-      const int index = int(rng.below(uint32_t(split.train_scenes)));
-      const scenes::SceneSet one = scenes::make_scenes(1, l.size, split.seed, index);
-      std::copy(one.images.begin(), one.images.end(), input + s * one.image_size());
-      training_sample(l, one, 0, rng, rois + std::size_t(s) * l.regions * 4, targets + s * 2 * F);
-    }
+  auto sample = [&](const scenes::SceneSet& one, int s, SplitMix64& rng, int32_t*, float* targets, float* rois) {
+    training_sample(l, one, 0, rng, rois + std::size_t(s) * l.regions * 4, targets + s * 2 * F);
   };
   std::vector<Epoch> results;
-  auto done = [&](const EpochStats& stats) {
+  auto judge = [&](const EpochStats& stats) {
     const Scores scores = evaluate(net, params, held_out);
     results.push_back({stats, scores});
     return "held-out " + summary(scores);
   };
-  run_steps(net, params, loop, {.steps = std::max(1, split.epoch_scenes / loop.batch)}, fill, done, log);
+  train_on_scenes(net, params, split, loop, l.size, scenes::max_objects, sample, judge, log);
   return results;
 }
 

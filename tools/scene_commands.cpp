@@ -58,6 +58,45 @@ struct SceneTraining {
   }
 };
 
+// What the scene models' eval and predict share: the flags (`known` besides --weights and
+// --target), the model, --out (checked writable before anything runs), the model's
+// layout (`check`, before the weights are read), its weights and its network.
+struct SceneInference {
+  Flags flags;
+  const RegisteredModel& model;
+  std::string out;
+  Parameters params;
+  Network net;
+
+  SceneInference(const std::vector<std::string>& args, std::vector<std::string> known, int positional,
+                 void (*check)(const ModelView&) = nullptr)
+      : flags(args, with_inference_flags(std::move(known)), positional),
+        model(model_argument(flags)),
+        out(flags.text("out", "")),
+        params(model.view),
+        net(checked_network(*this, check)) {}
+  // predict's image, the second argument, as the model reads it.
+  Image image() const { return model_image(model, image_argument(flags)); }
+
+ private:
+  static std::vector<std::string> with_inference_flags(std::vector<std::string> known) {
+    known.insert(known.end(), {"weights", "target"});
+    return known;
+  }
+  static Network checked_network(SceneInference& self, void (*check)(const ModelView&)) {
+    if (!self.out.empty()) check_writable(self.out);
+    if (check) check(self.model.view);
+    self.params.load(self.flags.required("weights"));
+    return Network(self.model, self.flags.text("target", "cpu"));
+  }
+};
+
+// The held-out scenes of the default split at side `size`.
+scenes::SceneSet held_out_at(int size) {
+  const SceneSplit split;
+  return scenes::make_scenes(split.held_out, size, split.seed, split.train_scenes);
+}
+
 template <class Epochs>
 const auto& last_epoch(const Epochs& results) {
   if (results.empty()) fail("no training step ran (--minutes too small?)");
@@ -109,31 +148,18 @@ int train_masks(const std::vector<std::string>& args) {
 }
 
 int eval_masks(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target"}, 1);
-  const RegisteredModel& model = model_argument(flags);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Network net(model, flags.text("target", "cpu"));
-  const SceneSplit split;
-  const scenes::SceneSet held_out =
-      scenes::make_scenes(split.held_out, two_stage::layout_of(model.view).size, split.seed, split.train_scenes);
-  fmt::print("held-out {} on {} scenes\n", two_stage::summary(two_stage::evaluate(net, params, held_out)),
+  const SceneInference run(args, {}, 1);
+  const scenes::SceneSet held_out = held_out_at(two_stage::layout_of(run.model.view).size);
+  fmt::print("held-out {} on {} scenes\n", two_stage::summary(two_stage::evaluate(run.net, run.params, held_out)),
              held_out.count);
   return 0;
 }
 
 int predict_masks(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
-  const RegisteredModel& model = model_argument(flags);
-  const std::string path = image_argument(flags), out = flags.text("out", "");
-  const float threshold = flags.positive_float("threshold", 0.5f);
-  if (!out.empty()) check_writable(out);
-  two_stage::layout_of(model.view);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Image image = model_image(model, path);
-  const Network net(model, flags.text("target", "cpu"));
-  const two_stage::Found found = two_stage::detect(net, params, image.pixels.data(), 1, threshold);
+  const SceneInference run(args, {"out", "threshold"}, 2, [](const ModelView& v) { two_stage::layout_of(v); });
+  const float threshold = run.flags.positive_float("threshold", 0.5f);
+  const Image image = run.image();
+  const two_stage::Found found = two_stage::detect(run.net, run.params, image.pixels.data(), 1, threshold);
   std::vector<uint8_t> classes(std::size_t(image.width) * image.height, 0);
   for (std::size_t d = 0; d < found.detections.size(); ++d) {
     const metrics::Detection& det = found.detections[d];
@@ -147,117 +173,83 @@ int predict_masks(const std::vector<std::string>& args) {
                det.score, det.box.x0, det.box.x1, det.box.y0, det.box.y1, area);
   }
   fmt::print("{} objects found (score >= {})\n", found.detections.size(), threshold);
-  if (!out.empty()) {
-    save_png(out, detection::draw_detections(overlay_classes(image, classes), found.detections));
-    fmt::print("wrote the boxes and masks over the image to {}\n", out);
+  if (!run.out.empty()) {
+    save_png(run.out, detection::draw_detections(overlay_classes(image, classes), found.detections));
+    fmt::print("wrote the boxes and masks over the image to {}\n", run.out);
   }
   return 0;
 }
 
 int eval_object(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "batch"}, 1);
-  const RegisteredModel& model = model_argument(flags);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Network net(model, flags.text("target", "cpu"));
-  const scenes::SceneSet held_out = localization::held_out_objects({}, localization::image_size(model.view));
-  const localization::Scores s = localization::evaluate(net, params, held_out, flags.positive_int("batch", 64));
+  const SceneInference run(args, {"batch"}, 1);
+  const scenes::SceneSet held_out = localization::held_out_objects({}, localization::image_size(run.model.view));
+  const localization::Scores s =
+      localization::evaluate(run.net, run.params, held_out, run.flags.positive_int("batch", 64));
   fmt::print("held-out {} on {} scenes\n", localization::summary(s), held_out.count);
   return 0;
 }
 
 int predict_object(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "out"}, 2);
-  const RegisteredModel& model = model_argument(flags);
-  const std::string path = image_argument(flags), out = flags.text("out", "");
-  if (!out.empty()) check_writable(out);
-  localization::image_size(model.view);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Image image = model_image(model, path);
-  const Network net(model, flags.text("target", "cpu"));
+  const SceneInference run(args, {"out"}, 2, [](const ModelView& v) { localization::image_size(v); });
+  const Image image = run.image();
   std::vector<float> numbers(localization::outputs);
-  net.forward(params.data(), params.buffers(), image.pixels.data(), 1, numbers.data());
+  run.net.forward(run.params.data(), run.params.buffers(), image.pixels.data(), 1, numbers.data());
   const metrics::Detection d = localization::decode(numbers.data());
   fmt::print("{} {:.3f}: x {:.1f}..{:.1f}, y {:.1f}..{:.1f}\n", scenes::class_names[d.class_id], d.score,
              d.box.x0, d.box.x1, d.box.y0, d.box.y1);
-  if (!out.empty()) {
-    save_png(out, detection::draw_detections(image, std::span(&d, 1)));
-    fmt::print("wrote the box over the image to {}\n", out);
+  if (!run.out.empty()) {
+    save_png(run.out, detection::draw_detections(image, std::span(&d, 1)));
+    fmt::print("wrote the box over the image to {}\n", run.out);
   }
   return 0;
 }
 
 int eval_boxes(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "batch"}, 1);
-  const RegisteredModel& model = model_argument(flags);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Network net(model, flags.text("target", "cpu"));
-  const SceneSplit split;
-  const scenes::SceneSet held_out =
-      scenes::make_scenes(split.held_out, detection::layout_of(model.view).size, split.seed, split.train_scenes);
+  const SceneInference run(args, {"batch"}, 1);
+  const scenes::SceneSet held_out = held_out_at(detection::layout_of(run.model.view).size);
   const detection::DetectionScores s =
-      detection::evaluate_detection(net, params, held_out, flags.positive_int("batch", 16));
+      detection::evaluate_detection(run.net, run.params, held_out, run.flags.positive_int("batch", 16));
   fmt::print("held-out {} on {} scenes\n", detection::map_summary(s), held_out.count);
   return 0;
 }
 
 int predict_boxes(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
-  const RegisteredModel& model = model_argument(flags);
-  const std::string path = image_argument(flags), out = flags.text("out", "");
-  const float threshold = flags.positive_float("threshold", 0.5f);
-  if (!out.empty()) check_writable(out);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Image image = model_image(model, path);
-  const Network net(model, flags.text("target", "cpu"));
-  const auto found = detection::detect(net, params, image.pixels.data(), 1, {.min_score = threshold});
+  const SceneInference run(args, {"out", "threshold"}, 2);
+  const float threshold = run.flags.positive_float("threshold", 0.5f);
+  const Image image = run.image();
+  const auto found = detection::detect(run.net, run.params, image.pixels.data(), 1, {.min_score = threshold});
   for (const metrics::Detection& d : found)
     fmt::print("{} {:.3f}: x {:.1f}..{:.1f}, y {:.1f}..{:.1f}\n", scenes::class_names[d.class_id], d.score,
                d.box.x0, d.box.x1, d.box.y0, d.box.y1);
   fmt::print("{} objects found (score >= {})\n", found.size(), threshold);
-  if (!out.empty()) {
-    save_png(out, detection::draw_detections(image, found));
-    fmt::print("wrote the boxes over the image to {}\n", out);
+  if (!run.out.empty()) {
+    save_png(run.out, detection::draw_detections(image, found));
+    fmt::print("wrote the boxes over the image to {}\n", run.out);
   }
   return 0;
 }
 
 int eval_scenes(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "batch"}, 1);
-  const RegisteredModel& model = model_argument(flags);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Network net(model, flags.text("target", "cpu"));
-  const SceneSplit split;
-  const scenes::SceneSet held_out = held_out_scenes(model.view, split);
+  const SceneInference run(args, {"batch"}, 1);
+  const scenes::SceneSet held_out = held_out_scenes(run.model.view, SceneSplit{});
   const metrics::ConfusionMatrix m =
-      evaluate_segmentation(net, params, held_out, flags.positive_int("batch", 16));
+      evaluate_segmentation(run.net, run.params, held_out, run.flags.positive_int("batch", 16));
   fmt::print("held-out {} on {} scenes\n", iou_summary(m), held_out.count);
   return 0;
 }
 
 int predict_scenes(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "out"}, 2);
-  const RegisteredModel& model = model_argument(flags);
-  const std::string path = image_argument(flags);
-  const std::string out = flags.text("out", "");
-  if (!out.empty()) check_writable(out);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Image image = model_image(model, path);
-  const Network net(model, flags.text("target", "cpu"));
-  const std::vector<uint8_t> classes = predict_classes(net, params, image.pixels.data(), 1);
+  const SceneInference run(args, {"out"}, 2);
+  const Image image = run.image();
+  const std::vector<uint8_t> classes = predict_classes(run.net, run.params, image.pixels.data(), 1);
   std::vector<long> pixels(1 + scenes::class_count, 0);
   for (uint8_t k : classes) ++pixels[k];
   for (std::size_t k = 0; k < pixels.size(); ++k)
     fmt::print("{}: {:.2f} % of the pixels\n", segmentation_class_name(int(k)),
                100.0 * pixels[k] / double(classes.size()));
-  if (!out.empty()) {
-    save_png(out, overlay_classes(image, classes));
-    fmt::print("wrote the classes over the image to {}\n", out);
+  if (!run.out.empty()) {
+    save_png(run.out, overlay_classes(image, classes));
+    fmt::print("wrote the classes over the image to {}\n", run.out);
   }
   return 0;
 }
@@ -289,23 +281,18 @@ int scenes_command(const std::vector<std::string>& args) {
 }
 
 int predict_windows(const std::vector<std::string>& args) {
-  const Flags flags(args, {"weights", "target", "out", "threshold"}, 2);
-  const RegisteredModel& model = model_argument(flags);
-  const std::string path = image_argument(flags), out = flags.text("out", "");
-  const float threshold = flags.positive_float("threshold", 0.5f);
-  if (!out.empty()) check_writable(out);
-  Parameters params(model.view);
-  params.load(flags.required("weights"));
-  const Image image = model_image(model, path);
-  const Shape in = model.view.input_shape(), map = model.view.output_shape();
+  const SceneInference run(args, {"out", "threshold"}, 2);
+  const float threshold = run.flags.positive_float("threshold", 0.5f);
+  const Image image = run.image();
+  const ModelView& view = run.model.view;
+  const Shape in = view.input_shape(), map = view.output_shape();
   // Output cell (i, j) scores the window at (stride j, stride i) of the size the
   // classifier was trained on: the strides of the layers multiplied.
   int stride = 1;
-  for (const Node& n : model.view.nodes) stride *= n.stride_w;
+  for (const Node& n : view.nodes) stride *= n.stride_w;
   const int window = in.width() - (map.width() - 1) * stride;
-  const Network net(model, flags.text("target", "cpu"));
-  std::vector<float> scores(net.output_size());
-  net.forward(params.data(), params.buffers(), image.pixels.data(), 1, scores.data());
+  std::vector<float> scores(run.net.output_size());
+  run.net.forward(run.params.data(), run.params.buffers(), image.pixels.data(), 1, scores.data());
   const int K = map.channels(), cells = map.height() * map.width();
   Image annotated = image;
   int found = 0;
@@ -326,9 +313,9 @@ int predict_windows(const std::vector<std::string>& args) {
         for (int c = 0; c < 3; ++c) annotated.at(c, cy + dy, cx + dx) = class_tint(best)[c];
   }
   fmt::print("{} of {} windows hold a shape (probability >= {})\n", found, cells, threshold);
-  if (!out.empty()) {
-    save_png(out, annotated);
-    fmt::print("wrote the windows' centres over the image to {}\n", out);
+  if (!run.out.empty()) {
+    save_png(run.out, annotated);
+    fmt::print("wrote the windows' centres over the image to {}\n", run.out);
   }
   return 0;
 }
