@@ -2,6 +2,7 @@
 """The CNN zoo against PyTorch in one run (issue 3's table).
 
     /usr/bin/python3 bench/cnn_zoo.py [--rounds 3] [--calls 5] [--bin build/bin]
+                                      [--only MODEL:ENTRY:BATCH ...]
 
 Workloads, float32: a 3x3 conv (N=8, 64->64 channels, 56x56, pad 1); ResNet-18 inference
 at batch 1 and 8; ResNet-50 inference at batch 1; a ResNet-18 training step at batch 8
@@ -125,6 +126,8 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--calls", type=int, default=5)
     p.add_argument("--torch-worker", nargs=3, metavar=("MODEL", "ENTRY", "BATCH"))
+    p.add_argument("--only", action="append", metavar="MODEL:ENTRY:BATCH",
+                   help="time only these rows, e.g. resnet18:forward:1 (repeatable)")
     args = p.parse_args()
     if args.torch_worker:
         model, entry, batch = args.torch_worker
@@ -137,7 +140,11 @@ def main():
           f"{args.rounds} rounds of {args.calls} calls per side")
     print(f"{'workload':<24} {'N':>2} {'kiln ms':>9} {'GFLOP/s':>8} {'peak':>5} {'torch ms':>9} "
           f"{'GFLOP/s':>8} {'peak':>5} {'torch/kiln':>10} {'kiln MB':>8} {'torch MB':>8}")
-    for label, model, entry, batch in ROWS:
+    rows = [r for r in ROWS if not args.only or f"{r[1]}:{r[2]}:{r[3]}" in args.only]
+    if not rows:
+        p.error(f"--only: no row is {', '.join(args.only)} (rows: "
+                f"{', '.join(f'{r[1]}:{r[2]}:{r[3]}' for r in ROWS)})")
+    for label, model, entry, batch in rows:
         k_best = t_best = float("inf")
         k_rss = t_rss = 0.0
         skipped = None
