@@ -12,7 +12,6 @@ namespace kiln::detection {
 
 namespace {
 constexpr int C = scenes::class_count;
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 // The IoU of two boxes of sides (w, h) and (a, a) with a common centre.
 float shape_iou(float w, float h, float a) {
   const float inter = std::min(w, a) * std::min(h, a);
@@ -100,16 +99,16 @@ std::vector<metrics::Detection> decode(const Layout& l, const float* head, int i
         auto number = [&](int channel) {
           return head[(std::size_t(a) * Layout::per_anchor + channel) * cells + std::size_t(i) * l.grid + j];
         };
-        const float object = sigmoid(number(4));
+        const float object = metrics::sigmoid(number(4));
         if (object < s.min_score) continue;  // every class scores less
         // e^tw clamped as torchvision clamps its box deltas: no box past 1000/16 anchors.
         const float limit = std::log(1000.0f / 16.0f);
-        const float cx = (j + sigmoid(number(0))) * l.stride, cy = (i + sigmoid(number(1))) * l.stride;
+        const float cx = (j + metrics::sigmoid(number(0))) * l.stride, cy = (i + metrics::sigmoid(number(1))) * l.stride;
         const float bw = l.anchor_sizes[a] * std::exp(std::min(number(2), limit));
         const float bh = l.anchor_sizes[a] * std::exp(std::min(number(3), limit));
         const metrics::Box box = metrics::clipped({cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2}, size);
         for (int k = 0; k < C; ++k) {
-          const float score = object * sigmoid(number(5 + k));
+          const float score = object * metrics::sigmoid(number(5 + k));
           if (!(score >= s.min_score)) continue;  // NaN scores too: a diverged model finds nothing
           boxes.push_back(box);
           scores.push_back(score);

@@ -5,6 +5,7 @@
 // ground truth) are NaN, and every mean leaves them out.
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -83,6 +84,9 @@ std::vector<int> nms_per_class(std::span<const Box> boxes, std::span<const float
                                std::span<const int> classes, float iou_threshold);
 
 // ---- Average precision ----
+
+// A detector's logit as a probability (its scores and objectness are sigmoids).
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 // One detection in an evaluation set of many images. `image` only groups detections
 // with ground truths (any int); class_id in 0..classes-1; the box is unused by mask AP.

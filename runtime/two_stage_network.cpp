@@ -13,7 +13,6 @@ namespace kiln::two_stage {
 namespace {
 constexpr int C = scenes::class_count;
 constexpr int mask_bins = mask_side * mask_side;
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 }  // namespace
 
 Found detect(const Network& net, const Parameters& params, const float* images, int count, float min_score,
@@ -50,7 +49,7 @@ Found detect(const Network& net, const Parameters& params, const float* images, 
         if (proposals::is_no_region(roi)) continue;
         const float* numbers = out.data() + s * F + l.rpn_floats() + std::size_t(r) * box_numbers;
         const int k = int(std::max_element(numbers, numbers + C) - numbers);
-        const float score = sigmoid(numbers[k]);
+        const float score = metrics::sigmoid(numbers[k]);
         if (!(score >= min_score)) continue;
         const metrics::Box box = metrics::clipped(
             anchors::decode(roi, {numbers[C], numbers[C + 1], numbers[C + 2], numbers[C + 3]}, box_weights),

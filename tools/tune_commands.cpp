@@ -187,6 +187,8 @@ Loaded load(const RegisteredModel& registered, const std::string& entry, const s
   if (!argv || !metadata) fail("{}: not a kiln tune candidate", so);
   l.model = registered;
   std::erase_if(l.model.entries, [&](const EntryRecord& e) { return e.entry == entry; });
+  // (EntryRecord keeps C strings that outlive it, as the registry's literals: the entry's
+  // name is given as the literal that matches it, not as `entry`'s buffer)
   l.model.entries.push_back({"host", entry == "forward" ? "forward" : entry == "gradients" ? "gradients" : "train_step",
                              argv, metadata, true, true});
   return l;
