@@ -100,6 +100,14 @@ std::string knobs_text(const Knobs& knobs) {
   return s.empty() ? "default" : s;
 }
 
+// The candidates, each once, in their order.
+std::vector<Knobs> distinct(const std::vector<Knobs>& candidates) {
+  std::vector<Knobs> out;
+  for (const Knobs& k : candidates)
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  return out;
+}
+
 std::string key_of(const std::string& text) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
@@ -127,8 +135,6 @@ tune::TunedRecord candidate_record(const Setup& s, const Knobs& knobs) {
   return r;
 }
 
-// The candidate's shared library (built once: cached by its knobs and profiling), or
-// kiln::Error with the generator's last line.
 // The plugin of Halide's autoscheduler `name` (Adams2019, Mullapudi2016, Li2018), as this
 // build found it; kiln::Error for another name.
 std::string autoscheduler_plugin(std::string_view name) {
@@ -138,7 +144,9 @@ std::string autoscheduler_plugin(std::string_view name) {
   fail("no autoscheduler {}", name);
 }
 
-// `scheduler`: an autoscheduler that plans the whole entry instead of the hand policy
+// The candidate's shared library (built once: cached by its knobs, scheduler and
+// profiling), or kiln::Error with the generator's last line. `scheduler`: an
+// autoscheduler that plans the whole entry instead of the hand policy
 // (the knobs then set only the convs' lowerings), its planning cut off after
 // `time_limit_s` seconds.
 fs::path build(const Setup& s, const Knobs& knobs, bool profiled, const std::string& scheduler = "",
@@ -475,26 +483,24 @@ struct Search {
   // path for one that failed to build (said on a line of its own).
   std::vector<fs::path> build_all(const std::vector<Knobs>& candidates, bool profiled) {
     const double began = elapsed();
-    std::vector<Knobs> distinct;
-    for (const Knobs& k : candidates)
-      if (std::find(distinct.begin(), distinct.end(), k) == distinct.end()) distinct.push_back(k);
+    const std::vector<Knobs> todo = distinct(candidates);
     std::map<Knobs, fs::path> built;
-    for (std::size_t first = 0; first < distinct.size(); first += std::size_t(jobs)) {
-      const std::size_t last = std::min(distinct.size(), first + std::size_t(jobs));
+    for (std::size_t first = 0; first < todo.size(); first += std::size_t(jobs)) {
+      const std::size_t last = std::min(todo.size(), first + std::size_t(jobs));
       std::vector<std::future<fs::path>> pending;
       for (std::size_t k = first; k < last; ++k)
-        pending.push_back(std::async(std::launch::async, [&, k] { return build(s, distinct[k], profiled); }));
+        pending.push_back(std::async(std::launch::async, [&, k] { return build(s, todo[k], profiled); }));
       for (std::size_t k = first; k < last; ++k) {
         try {
-          built[distinct[k]] = pending[k - first].get();
+          built[todo[k]] = pending[k - first].get();
         } catch (const Error& e) {  // a candidate that fails to build is skipped
-          fmt::print("\nkiln tune: skipped {}: {}\n", knobs_text(distinct[k]), e.what());
+          fmt::print("\nkiln tune: skipped {}: {}\n", knobs_text(todo[k]), e.what());
         }
       }
     }
     std::vector<fs::path> out;
     for (const Knobs& k : candidates) out.push_back(built.count(k) ? built.at(k) : fs::path());
-    const std::size_t rounds = (distinct.size() + std::size_t(jobs) - 1) / std::size_t(jobs);
+    const std::size_t rounds = (todo.size() + std::size_t(jobs) - 1) / std::size_t(jobs);
     build_s = std::max(build_s, (elapsed() - began) / double(rounds));  // cached ones take no time
     return out;
   }
@@ -601,7 +607,7 @@ struct Search {
 };
 
 // Halide's autoschedulers, each planning the whole entry, against the hand policy with
-// `incumbent`'s knobs, in one child: for each, its time over the incumbent's (journaled
+// `incumbent`'s knobs, each in a child of its own: for each, its time over the incumbent's (journaled
 // as "as|<scheduler>|<knobs>"), or a reason it has none (its planning did not end within
 // the time left, or it failed).
 std::vector<std::pair<std::string, std::string>> compare_autoschedulers(Search& search, const Knobs& incumbent) {
@@ -665,10 +671,8 @@ std::vector<Knobs> proposal_candidates(const Space& sp, const ModelView& v) {
     }
   }
   // (a tile no layer of that lowering allows leaves a copy of another candidate)
-  std::vector<Knobs> distinct;
-  for (const Knobs& k : out)
-    if (!k.empty() && std::find(distinct.begin(), distinct.end(), k) == distinct.end()) distinct.push_back(k);
-  return distinct;
+  std::erase_if(out, [](const Knobs& k) { return k.empty(); });
+  return distinct(out);
 }
 
 // A proposed move: one layer's knobs, and its profiled cost over the default's.
