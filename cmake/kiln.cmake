@@ -144,11 +144,15 @@ function(kiln_add_cells)
   add_halide_generator(kiln_cells.generator SOURCES ${CMAKE_SOURCE_DIR}/generators/cells/cells.cpp
                        LINK_LIBRARIES kiln_dsl)
   set(steps "")
-  foreach(step step_product rnn_forward rnn_backward lstm_forward lstm_backward gru_forward gru_backward)
+  foreach(step step_product rnn_forward rnn_backward lstm_forward lstm_backward gru_forward gru_backward
+               attend_forward attend_backward)
     add_halide_library(kiln_${step} FROM kiln_cells.generator GENERATOR kiln_${step}
                        TARGETS ${target} USE_RUNTIME ${runtime})
     list(APPEND steps kiln_${step})
   endforeach()
+  add_halide_library(kiln_step_product_serial FROM kiln_cells.generator GENERATOR kiln_step_product
+                     TARGETS ${target} USE_RUNTIME ${runtime} PARAMS parallel=false)
+  list(APPEND steps kiln_step_product_serial)
   add_library(kiln_cells STATIC ${CMAKE_SOURCE_DIR}/generators/cells/sequence_loop.cpp)
   target_link_libraries(kiln_cells PUBLIC kiln_dsl Halide::Runtime ${steps})
 endfunction()

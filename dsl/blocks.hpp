@@ -165,6 +165,41 @@ constexpr Block<count_nodes<Branches...> + 1> heads(const Branches&... branches)
   return b;
 }
 
+// spatial_transformer(localization, H, W) (Jaderberg et al. 2015): the localization
+// branch reads the block's input, an image (C, H_in, W_in), and gives 6 numbers per
+// sample, the offsets of an affine map from the identity (end it with
+// dense(6).initialized(Init::zeros), so that training starts from the identity); the
+// input is then sampled on that map's grid into (C, H, W) (affine_sample, layers.hpp).
+// spatial_transformer(localization) keeps the input's size. PyTorch twin: theta =
+// identity + loc(x).view(-1, 2, 3), F.grid_sample(x, F.affine_grid(theta, size)).
+template <class Localization>
+constexpr Block<node_count<Localization>::value + 1> spatial_transformer(const Localization& localization,
+                                                                         int height = 0, int width = 0) {
+  Block<node_count<Localization>::value + 1> b;
+  int at = 0;
+  const int offsets = detail::place(b.nodes, at, localization, block_entry);
+  Node sampler = affine_sample(height, width);
+  sampler.inputs = {block_entry, offsets, no_input, no_input};
+  b.nodes[at] = sampler;
+  return b;
+}
+
+// decoder(tokens(T, V), parts...): a sequence branch with an input of its own, a
+// captioner's words so far (given with every batch beside the images, as "words" [N, T]
+// token ids), read by `parts` in a chain; its attention_lstm also reads the block's
+// input, the feature grid it attends over. The block's output is its last part's.
+//   decoder(tokens(12, 20), embedding(32), attention_lstm(128)), dense(20), softmax_cross_entropy
+template <class... Parts>
+constexpr Block<1 + count_nodes<Parts...>> decoder(const Node& words, const Parts&... parts) {
+  Block<1 + count_nodes<Parts...>> b;
+  b.nodes[0] = words;
+  int at = 1, tail = 0;
+  ((tail = detail::place(b.nodes, at, parts, tail)), ...);
+  for (Node& n : b.nodes)
+    if (n.op == Op::attention_lstm && n.inputs[1] == no_input) n.inputs[1] = block_entry;
+  return b;
+}
+
 // repeat<N>(part): the part N times in a chain (a stage of identical blocks).
 template <int N, class Part>
 constexpr Block<N * node_count<Part>::value> repeat(const Part& part) {

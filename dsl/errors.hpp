@@ -45,6 +45,10 @@ enum class Problem : unsigned char {
   each_head_needs_one_target_loss,
   region_layer_expects_an_image,
   region_counts_differ,
+  one_side_input_only,
+  transformer_expects_an_image_and_six_offsets,
+  attention_expects_a_sequence_and_an_image,
+  coordinates_expect_an_image,
 };
 
 struct ShapeError {
@@ -73,9 +77,23 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
   if (nodes[0].op != Op::input) return fail(Problem::first_layer_must_be_input, 0, nodes[0], {});
   for (int k = 0; k < nodes[0].shape.rank; ++k)
     if (nodes[0].shape[k] <= 0) return fail(Problem::non_positive_size, 0, nodes[0], nodes[0].shape);
+  // What the batch carries beside the input: a decoder's words or the region layers'
+  // list of regions (one list for them all), not both (SideInput, layers.hpp).
+  int words = 0;
+  bool regions = false;
   for (int i = 1; i < int(N); ++i) {
     Node& n = nodes[i];
-    if (n.op == Op::input) return fail(Problem::input_only_as_first_layer, i, n, {});
+    if (n.op == Op::input) {  // only a decoder's words (decoder(tokens(T, V), ...))
+      if (n.vocabulary <= 0 || n.shape.rank != 2 || n.shape[1] != 1)
+        return fail(Problem::input_only_as_first_layer, i, n, {});
+      if (n.shape[0] <= 0) return fail(Problem::non_positive_size, i, n, n.shape);
+      if (words++ > 0 || regions) return fail(Problem::one_side_input_only, i, n, n.shape);
+      continue;
+    }
+    if (is_region_op(n.op)) {
+      if (words > 0) return fail(Problem::one_side_input_only, i, n, n.shape);
+      regions = true;
+    }
     if (n.input_count() == 0) return fail(Problem::missing_input, i, n, {});
     for (int k = 0; k < n.input_count(); ++k)
       if (n.inputs[k] < 0 || n.inputs[k] >= i) return fail(Problem::missing_input, i, n, {});
@@ -167,6 +185,28 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
         n.shape = n.last_step ? shape(n.units) : shape(in[0], n.units);
         break;
+      case Op::attention_lstm: {  // a sequence, and the image it attends over
+        const Shape grid = n.input_count() > 1 ? nodes[n.inputs[1]].shape : Shape{};
+        if (!in.is_sequence() || !grid.is_image() || n.input_count() != 2)
+          return fail(Problem::attention_expects_a_sequence_and_an_image, i, n, in, grid);
+        if (n.units <= 0) return fail(Problem::non_positive_size, i, n, in);
+        n.context = grid.channels();
+        n.shape = shape(in[0], n.units + n.context);
+        break;
+      }
+      case Op::affine_sample: {  // an image and 6 offsets from the identity map
+        const Shape offsets = n.input_count() > 1 ? nodes[n.inputs[1]].shape : Shape{};
+        if (!in.is_image() || offsets != shape(6) || n.input_count() != 2)
+          return fail(Problem::transformer_expects_an_image_and_six_offsets, i, n, in, offsets);
+        if (n.kernel_h < 0 || n.kernel_w < 0 || (n.kernel_h == 0) != (n.kernel_w == 0))
+          return fail(Problem::non_positive_size, i, n, in, shape(n.kernel_h, n.kernel_w));
+        n.shape = n.kernel_h == 0 ? in : shape(in.channels(), n.kernel_h, n.kernel_w);
+        break;
+      }
+      case Op::coordinates:
+        if (!in.is_image()) return fail(Problem::coordinates_expect_an_image, i, n, in);
+        n.shape = shape(in.channels() + 2, in.height(), in.width());
+        break;
       case Op::flatten:
         n.shape = shape(int(in.elements()));
         break;
@@ -218,8 +258,8 @@ constexpr ShapeError infer_shapes(std::array<Node, N>& nodes) {
         if (!n.per_pixel && !in.is_flat() && !in.is_sequence())
           return fail(Problem::loss_expects_flat_logits, i, n, in);
         // A language model predicts the next token: as many classes as the vocabulary.
-        if (in.is_sequence() && nodes[0].vocabulary > 0 && in[1] != nodes[0].vocabulary)
-          return fail(Problem::loss_classes_differ_from_vocabulary, i, n, in, shape(nodes[0].vocabulary));
+        if (in.is_sequence() && token_vocabulary(nodes) > 0 && in[1] != token_vocabulary(nodes))
+          return fail(Problem::loss_classes_differ_from_vocabulary, i, n, in, shape(token_vocabulary(nodes)));
         n.shape = shape(1);
         break;
       case Op::target_loss: {  // the kinds repeat over channels (images) or features
@@ -277,7 +317,7 @@ namespace shape_error {
 template <int Layer, Label Name, Shape First>
 struct first_layer_must_be_input { static_assert(Layer < 0, "kiln::model: start the model with input(C, H, W) or input(F)"); };
 template <int Layer, Label Name, Shape Got>
-struct input_only_as_first_layer { static_assert(Layer < 0, "kiln::model: input(...) may only be the first layer"); };
+struct input_only_as_first_layer { static_assert(Layer < 0, "kiln::model: input(...) may only be the first layer (later, only a decoder's words: decoder(tokens(T, V), ...))"); };
 template <int Layer, Label Name, Shape Got>
 struct layer_has_no_input { static_assert(Layer < 0, "kiln::model: this layer reads no earlier node; check the block wiring"); };
 template <int Layer, Label Name, Shape Got>
@@ -304,6 +344,14 @@ template <int Layer, Label Name, Shape Got>
 struct region_layer_expects_an_image_input { static_assert(Layer < 0, "roi_align / roi_pool: expects a (C, H, W) feature map to cut its regions from; place it after the convs, before any flatten"); };
 template <int Layer, Label Name, Shape Got, Shape EarlierThenThis>
 struct region_counts_differ { static_assert(Layer < 0, "roi_align / roi_pool: every region layer of a model reads the same list of regions given with the batch, so all must take the same number R"); };
+template <int Layer, Label Name, Shape Got>
+struct one_input_beside_the_first_only { static_assert(Layer < 0, "kiln::model: a model reads at most one input beside its first: one decoder's words (decoder(tokens(T, V), ...)) or the regions its roi_align / roi_pool layers read, not both"); };
+template <int Layer, Label Name, Shape Got, Shape Offsets>
+struct transformer_expects_an_image_and_six_offsets { static_assert(Layer < 0, "spatial_transformer / affine_sample: samples a (C, H, W) image on an affine grid, so the localization branch must end in 6 numbers (dense(6)); and give both output sizes or neither"); };
+template <int Layer, Label Name, Shape Got, Shape Grid>
+struct attention_expects_a_sequence_and_an_image { static_assert(Layer < 0, "attention_lstm: reads a (T, E) sequence (the decoder's embedded words) and attends over a (C, h, w) feature grid (the decoder block's input); place it inside decoder(tokens(T, V), embedding(E), attention_lstm(H)) after the convs"); };
+template <int Layer, Label Name, Shape Got>
+struct coordinates_expect_an_image_input { static_assert(Layer < 0, "coordinates: appends the (x, y) of every pixel to a (C, H, W) image; place it before any flatten"); };
 template <int Layer, Label Name, Shape Got>
 struct heads_must_end_the_model { static_assert(Layer < 0, "heads(...): joins the model's heads into its output, so it must be the model's last part"); };
 template <int Layer, Label Name, Shape Head, Shape Index>
@@ -370,6 +418,10 @@ constexpr bool report() {
   if constexpr (E.problem == Problem::pixel_loss_expects_image_logits) (void)pixel_softmax_cross_entropy_expects_image_logits<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::region_layer_expects_an_image) (void)region_layer_expects_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::region_counts_differ) (void)region_counts_differ<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::one_side_input_only) (void)one_input_beside_the_first_only<L, E.name, E.got>{};
+  if constexpr (E.problem == Problem::transformer_expects_an_image_and_six_offsets) (void)transformer_expects_an_image_and_six_offsets<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::attention_expects_a_sequence_and_an_image) (void)attention_expects_a_sequence_and_an_image<L, E.name, E.got, E.other>{};
+  if constexpr (E.problem == Problem::coordinates_expect_an_image) (void)coordinates_expect_an_image_input<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::heads_must_end_the_model) (void)heads_must_end_the_model<L, E.name, E.got>{};
   if constexpr (E.problem == Problem::each_head_needs_one_target_loss) (void)each_head_needs_exactly_one_reader_its_target_loss<L, E.name, E.got, E.other>{};
   if constexpr (E.problem == Problem::loss_channels_not_a_multiple_of_its_kinds) (void)target_loss_channels_not_a_multiple_of_its_kinds<L, E.name, E.got, E.other>{};

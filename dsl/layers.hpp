@@ -54,6 +54,17 @@ enum class Op : unsigned char {
   // The join of heads(...) (blocks.hpp): every head's output flattened, in order, as the
   // model's output. Always the last node.
   heads,
+  // A spatial transformer's sampler (blocks.hpp: spatial_transformer): an image (C, H, W)
+  // and 6 numbers per sample, the affine map's offsets from the identity, -> (C, H', W'),
+  // the image sampled bilinearly on that map's grid (generators/ops/spatial.cpp).
+  affine_sample,
+  // (C, H, W) -> (C + 2, H, W): the image with two channels of its pixels' coordinates
+  // appended (CoordConv), so that what a location holds says where it is.
+  coordinates,
+  // An LSTM whose every step attends over a feature grid (Show, Attend and Tell): inputs
+  // a sequence (T, E) and an image (C, h, w) of L = h w locations; out (T, H + C), each
+  // step's h and the context it read (blocks.hpp: decoder; generators/ops/attention.cpp).
+  attention_lstm,
 };
 
 constexpr std::string_view op_name(Op op) {
@@ -89,6 +100,9 @@ constexpr std::string_view op_name(Op op) {
     case Op::roi_align: return "roi_align";
     case Op::roi_pool: return "roi_pool";
     case Op::heads: return "heads";
+    case Op::affine_sample: return "affine_sample";
+    case Op::attention_lstm: return "attention_lstm";
+    case Op::coordinates: return "coordinates";
   }
   return "?";
 }
@@ -101,15 +115,19 @@ constexpr std::string_view default_stem(Op op) {
     case Op::upsample_bilinear: return "upsample";
     case Op::dense: return "fc";
     case Op::batch_norm: return "bn";
+    case Op::affine_sample: return "transformer";
     default: return op_name(op);
   }
 }
 
 constexpr bool is_loss(Op op) { return op == Op::softmax_cross_entropy || op == Op::target_loss; }
-constexpr bool is_recurrent(Op op) { return op == Op::rnn || op == Op::lstm || op == Op::gru; }
+// Layers with a time loop (a host extern stage: CPU targets only).
+constexpr bool is_recurrent(Op op) {
+  return op == Op::rnn || op == Op::lstm || op == Op::gru || op == Op::attention_lstm;
+}
 // A recurrent cell's gate blocks of H rows in its weights: PyTorch's 1, 4 (i, f, g, o)
 // and 3 (r, z, n).
-constexpr int gate_count(Op op) { return op == Op::lstm ? 4 : op == Op::gru ? 3 : 1; }
+constexpr int gate_count(Op op) { return op == Op::lstm || op == Op::attention_lstm ? 4 : op == Op::gru ? 3 : 1; }
 
 // How a weight tensor starts. Biases always start at zero.
 enum class Init : unsigned char {
@@ -145,6 +163,9 @@ struct Node {
   int units = 0;
   // tokens input: ids are in [0, vocabulary); embedding and one_hot copy it from there.
   int vocabulary = 0;
+  // attention_lstm: the channels C of the feature grid it attends over (shape inference
+  // fills it in; its input weights cover the embedding and the C-channel context).
+  int context = 0;
   // rnn, lstm, gru: output only the last step's hidden state (many-to-one).
   bool last_step = false;
   // softmax_cross_entropy: over the classes of every pixel of (K, H, W) logits.
@@ -153,6 +174,7 @@ struct Node {
   // loss_kinds[c % kind_count]; smooth_l1's b is alpha.
   std::array<LossKind, max_loss_kinds> loss_kinds{};
   int kind_count = 0;
+  // affine_sample: the output's height and width (0: the input's).
   int kernel_h = 0, kernel_w = 0;
   // upsample_bilinear: the scale factor.
   int stride_h = 1, stride_w = 1;
@@ -312,6 +334,15 @@ constexpr Node lstm(int hidden) { return recurrent(Op::lstm, hidden, false); }
 constexpr Node lstm(int hidden, LastStep) { return recurrent(Op::lstm, hidden, true); }
 constexpr Node gru(int hidden) { return recurrent(Op::gru, hidden, false); }
 constexpr Node gru(int hidden, LastStep) { return recurrent(Op::gru, hidden, true); }
+// attention_lstm(H): nn.LSTMCell(E + C, H) applied at every step t of a (T, E) sequence
+// x with soft attention over the L = h w locations a_l (C features each) of an image
+// (C, h, w), zero initial state (Xu et al. 2015's soft attention, with a bilinear score):
+//   keys k_l = W_k a_l                            (H each; "<name>.key.weight" [H, C]; a
+//                                                  bias would shift every score alike)
+//   alpha_t = softmax_l(k_l . h_{t-1}),  z_t = sum_l alpha_t,l a_l   (the context, C)
+//   h_t, c_t = LSTMCell([x_t; z_t], (h_{t-1}, c_{t-1}))   (weight_ih_l0 [4H, E + C], ...)
+// out (T, H + C): [h_t; z_t] at every step. decoder(...) (blocks.hpp) wires it.
+constexpr Node attention_lstm(int hidden) { return recurrent(Op::attention_lstm, hidden, false); }
 
 inline constexpr Node flatten{.op = Op::flatten};
 inline constexpr Node relu{.op = Op::relu};
@@ -366,8 +397,58 @@ constexpr Node roi_pool(int regions, int size, float spatial_scale) {
   return Node{.op = Op::roi_pool, .units = regions, .kernel_h = size, .kernel_w = size,
               .stride_h = 1, .stride_w = 1, .alpha = spatial_scale};
 }
+// coordinates (Liu et al. 2018's CoordConv): (C, H, W) -> (C + 2, H, W), the input's
+// channels, then u = (2 x + 1) / W - 1 and v = (2 y + 1) / H - 1 of each pixel (x, y):
+// affine_grid's normalized coordinates, -1 to 1 across the image. Before a decoder, each
+// location's features then say where it is, and so does the context attention reads.
+inline constexpr Node coordinates{.op = Op::coordinates};
+
 // Whether the op reads the region list given with the batch (roi_align, roi_pool).
 constexpr bool is_region_op(Op op) { return op == Op::roi_align || op == Op::roi_pool; }
+
+// affine_sample(H, W): a spatial transformer's grid generator and sampler, as PyTorch's
+// F.grid_sample(x, F.affine_grid(theta, (N, C, H, W), align_corners=False),
+// mode="bilinear", padding_mode="zeros", align_corners=False) with theta = [[1, 0, 0],
+// [0, 1, 0]] + the 6 offsets (row-major 2 x 3) of its second input: output pixel (i, j)
+// at normalized (x, y) = ((2 j + 1) / W - 1, (2 i + 1) / H - 1) reads the input at
+// theta (x, y, 1), bilinearly, zero outside. Inputs (C, H_in, W_in) and (6); out
+// (C, H, W); affine_sample() keeps the input's size. Differentiable in both inputs.
+// spatial_transformer(...) (blocks.hpp) wires it to its localization branch.
+constexpr Node affine_sample(int height = 0, int width = 0) {
+  return Node{.op = Op::affine_sample, .kernel_h = height, .kernel_w = width};
+}
+
+// What a batch carries beside the model's input: the region list that region layers
+// (roi_align, roi_pool) read, R regions of 4 corners per image, as "rois" [N, R, 4]; or
+// a decoder's words so far (decoder(tokens(T, V), ...)), as "words" [N, T] token ids,
+// (T, 1) per sample like a tokens input. A model has at most one (shape inference).
+enum class SideKind : unsigned char { none, regions, words };
+struct SideInput {
+  SideKind kind = SideKind::none;
+  int rows = 0, columns = 0;  // per sample: (R, 4) or (T, 1)
+  int node = -1;              // words: the input node that holds them
+  int vocabulary = 0;         // words: ids are in [0, vocabulary)
+  constexpr std::string_view name() const {
+    return kind == SideKind::regions ? "rois" : kind == SideKind::words ? "words" : "";
+  }
+};
+template <class Nodes>
+constexpr SideInput side_input_of(const Nodes& nodes) {
+  for (int i = 0; i < int(nodes.size()); ++i) {
+    const Node& n = nodes[i];
+    if (is_region_op(n.op)) return {SideKind::regions, n.units, 4, -1, 0};
+    if (i > 0 && n.op == Op::input) return {SideKind::words, n.shape[0], 1, i, n.vocabulary};
+  }
+  return {};
+}
+// The vocabulary of the model's token ids (its tokens input, or a decoder's words); 0
+// without any.
+template <class Nodes>
+constexpr int token_vocabulary(const Nodes& nodes) {
+  for (const Node& n : nodes)
+    if (n.op == Op::input && n.vocabulary > 0) return n.vocabulary;
+  return 0;
+}
 
 // The per-sample shape of target_loss's targets for outputs of shape s: (2, s...).
 constexpr Shape target_shape(Shape s) {

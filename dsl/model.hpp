@@ -42,10 +42,11 @@ struct Model {
   // The regions per image that the model's region layers read (one list for all of
   // them, given with the batch as [N, R, 4]); 0 without region layers.
   constexpr int region_count() const {
-    for (int i = 0; i < N; ++i)
-      if (is_region_op(nodes[i].op)) return nodes[i].units;
-    return 0;
+    const SideInput side = side_input();
+    return side.kind == SideKind::regions ? side.rows : 0;
   }
+  // What the batch carries beside the input (layers.hpp): rois, words, or nothing.
+  constexpr SideInput side_input() const { return side_input_of(nodes); }
   // Whether the loss is a target_loss (float targets, not int32 labels).
   constexpr bool uses_targets() const {
     const int loss = loss_node();
@@ -101,12 +102,14 @@ namespace detail {
 
 template <int N>
 constexpr void name_layers(Model<N>& m) {
-  std::array<int, 32> seen{};  // per Op: how many were named so far
+  std::array<int, 64> seen{};  // per Op: how many were named so far
   for (Node& n : m.nodes) {
     int& k = seen[static_cast<int>(n.op)];
     ++k;
     if (n.name.empty() && n.op != Op::input) n.name = Label(default_stem(n.op)).append(k);
-    if (n.op == Op::input) n.name = Label("input");
+    // The first layer is the input; a later input node holds a decoder's words.
+    if (n.op == Op::input && &n == &m.nodes[0]) n.name = Label("input");
+    else if (n.op == Op::input && n.name.empty()) n.name = Label("words");
   }
 }
 

@@ -40,11 +40,30 @@ inline bool uses_targets(const ModelView& m) {
   return m.loss_node >= 0 && m.nodes[m.loss_node].op == Op::target_loss;
 }
 
+// What the batch carries beside the input (Model::side_input): rois, words, or nothing.
+inline SideInput side_input(const ModelView& m) { return side_input_of(m.nodes); }
 // The regions per image of the model's region layers (roi_align, roi_pool) (Model::region_count); 0 without.
 inline int region_count(const ModelView& m) {
-  for (const Node& n : m.nodes)
-    if (is_region_op(n.op)) return n.units;
-  return 0;
+  const SideInput side = side_input(m);
+  return side.kind == SideKind::regions ? side.rows : 0;
+}
+
+// The node whose attention the "attention" entry returns (generators/entries.hpp): the
+// first attention_lstm (its weights over the grid's locations at every step) or
+// affine_sample (the image it resampled); -1 for models without.
+inline int attention_node(const ModelView& m) {
+  for (std::size_t i = 0; i < m.nodes.size(); ++i)
+    if (m.nodes[i].op == Op::attention_lstm || m.nodes[i].op == Op::affine_sample) return int(i);
+  return -1;
+}
+// Its per-sample shape: (T, L) weights, or the resampled (C, H, W); Shape{} without.
+inline Shape attention_shape(const ModelView& m) {
+  const int i = attention_node(m);
+  if (i < 0) return {};
+  const Node& n = m.nodes[i];
+  if (n.op == Op::affine_sample) return n.shape;
+  const Shape grid = m.nodes[n.inputs[1]].shape;
+  return shape(n.shape[0], grid.height() * grid.width());
 }
 
 // The view of a model variable: view_of<kiln::models::lenet5>().

@@ -15,6 +15,7 @@ enum class ParameterRole : unsigned char {
   weight_hh,
   bias_ih,
   bias_hh,
+  key_weight,  // attention_lstm's keys: key.weight [H, C] (no bias: the softmax would cancel it)
   running_mean,     // buffers from here on
   running_var,
   batches_tracked,  // num_batches_tracked: a count, stored as float, saved as int64
@@ -28,6 +29,7 @@ constexpr std::string_view role_name(ParameterRole r) {
     case ParameterRole::weight_hh: return "weight_hh_l0";
     case ParameterRole::bias_ih: return "bias_ih_l0";
     case ParameterRole::bias_hh: return "bias_hh_l0";
+    case ParameterRole::key_weight: return "key.weight";
     case ParameterRole::running_mean: return "running_mean";
     case ParameterRole::running_var: return "running_var";
     case ParameterRole::batches_tracked: return "num_batches_tracked";
@@ -103,7 +105,7 @@ struct Parameter {
 
 // The tensors a node owns, in table order: conv2d and dense a weight and a bias (the
 // weight alone with no_bias); prelu a weight; batch_norm a weight and a bias, then
-// three buffers.
+// three buffers; recurrent layers their four, attention_lstm then its keys' weight.
 struct OwnedTensors {
   std::array<ParameterRole, 5> roles{};
   int count = 0;
@@ -119,6 +121,8 @@ constexpr OwnedTensors owned_tensors(const Node& node) {
     case Op::rnn:
     case Op::lstm:
     case Op::gru: return {{R::weight_ih, R::weight_hh, R::bias_ih, R::bias_hh}, 4};
+    case Op::attention_lstm:
+      return {{R::weight_ih, R::weight_hh, R::bias_ih, R::bias_hh, R::key_weight}, 5};
     case Op::batch_norm:
       return {{R::weight, R::bias, R::running_mean, R::running_var, R::batches_tracked}, 5};
     default: return {};
@@ -148,11 +152,13 @@ constexpr Parameter describe_parameter(const Node& node, int i, Shape in, int t,
   const int channels = in.is_image() ? in.channels() : in[0];
   p.init = p.role == ParameterRole::weight ? node.init : Init::zeros;
   if (is_recurrent(node.op)) {  // every tensor U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's
-    const int rows = gate_count(node.op) * node.units, f = in[1];
+    // attention_lstm's input weights also read the context (node.context features).
+    const int rows = gate_count(node.op) * node.units, f = in[1] + node.context;
     const bool ih = p.role == ParameterRole::weight_ih, weight = ih || p.role == ParameterRole::weight_hh;
     p.shape = weight ? shape(rows, ih ? f : node.units) : shape(rows);
-    p.fan_in = weight ? p.shape[1] : 1;
-    p.fan_out = rows;
+    if (p.role == ParameterRole::key_weight) p.shape = shape(node.units, node.context);
+    p.fan_in = weight || p.role == ParameterRole::key_weight ? p.shape[1] : 1;
+    p.fan_out = p.shape[0];
     p.init = node.init;
     p.init_value = float(1.0 / detail::square_root(node.units));
     return p;

@@ -1,16 +1,22 @@
 // The three generated entries of a model, as Halide generators:
-//   forward(params, buffers, input[, rois]) -> output                      (inference)
-//   gradients(params, buffers, input[, rois], labels, seed) -> loss, grad_params, grad_input
-//   train_step(params, m, v, buffers, input[, rois], labels, seed, hyper-parameters, clip_norm)
+//   forward(params, buffers, input[, side]) -> output                      (inference)
+//   gradients(params, buffers, input[, side], labels, seed) -> loss, grad_params, grad_input
+//   train_step(params, m, v, buffers, input[, side], labels, seed, hyper-parameters, clip_norm)
 //       -> loss, params', m', v', buffers'
+//   attention(params, buffers, input[, side]) -> where the model looks (models with an
+//       attention_lstm or affine_sample only; inference): an attention_lstm's weights
+//       over its grid's locations at every step (l, t, n), [N, T, L]; a spatial
+//       transformer's resampled image (x, y, c, n), [N, C, H, W]
 // gradients and train_step run the model in training mode (batch statistics, dropout
 // drawn from `seed`). Buffers: params, m, v, grad_params are flat float32 [P];
 // buffers is flat float32 [max(B, 1)] (batch norm's running statistics); input is the batch in
 // PyTorch's NCHW memory order (Halide dims x, y, c, n), sequences (i, t, n); labels
 // int32 [N] (per-step logits: [N, T], Halide dims t, n; per-pixel logits: [N, H, W],
 // Halide dims x, y, n), or for a target_loss float32 targets [N, 2, output shape]
-// (Halide dims x, y, c, plane, n); rois, for models with region layers (roi_align, roi_pool) only, float32
-// [N, R, 4] regions (x0, y0, x1, y1 in input pixels; Halide dims k, r, n); output the
+// (Halide dims x, y, c, plane, n); side, what the batch carries beside the input
+// (SideInput): for models with region layers (roi_align, roi_pool) "rois", float32
+// [N, R, 4] regions (x0, y0, x1, y1 in input pixels; Halide dims k, r, n), for a
+// decoder "words", float32 [N, T, 1] token ids (Halide dims 0, t, n); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
 // reads each element only before writing it.
@@ -34,29 +40,33 @@ using ViewFn = ModelView (*)();
 
 // What an entry's inputs depend on, known when the generator class is built: the
 // element type of its labels (int32 class labels, or float targets for a target_loss)
-// and the regions per image of its region layers (0: no region input).
-template <class LabelType, int Regions>
+// and what the batch carries beside the input (SideInput: rows x columns per sample).
+template <class LabelType, SideKind Side, int Rows, int Columns>
 struct EntryTraits {
   using Label = LabelType;
-  static constexpr int regions = Regions;
+  static constexpr SideKind side = Side;
+  static constexpr int side_rows = Rows, side_columns = Columns;
 };
 template <const auto& M>
-using TraitsOf = EntryTraits<std::conditional_t<M.uses_targets(), float, int32_t>, M.region_count()>;
+using TraitsOf = EntryTraits<std::conditional_t<M.uses_targets(), float, int32_t>, M.side_input().kind,
+                             M.side_input().rows, M.side_input().columns>;
 
-// The region list of a model with region layers: float [N, R, 4] (Halide dims k, r, n),
-// the input "rois" right after the batch; nothing for other models.
-template <int R>
-struct RegionsInput {
-  Halide::GeneratorInput<Halide::Buffer<float>> rois{"rois", 3};
-  Halide::Func func() const { return rois; }
+// What the batch carries beside the input, float [N, rows, columns] (Halide dims k, r, n),
+// the input right after the batch: "rois" [N, R, 4] for models with region layers,
+// "words" [N, T, 1] (token ids) for a decoder's; nothing for other models.
+template <class Traits, SideKind = Traits::side>
+struct SideInputOf {
+  Halide::GeneratorInput<Halide::Buffer<float>> side{
+      std::string(SideInput{Traits::side}.name()), 3};
+  Halide::Func func() const { return side; }
   void estimate(int batch) {
-    rois.dim(0).set_estimate(0, 4);
-    rois.dim(1).set_estimate(0, R);
-    rois.dim(2).set_estimate(0, batch);
+    side.dim(0).set_estimate(0, Traits::side_columns);
+    side.dim(1).set_estimate(0, Traits::side_rows);
+    side.dim(2).set_estimate(0, batch);
   }
 };
-template <>
-struct RegionsInput<0> {
+template <class Traits>
+struct SideInputOf<Traits, SideKind::none> {
   Halide::Func func() const { return {}; }
   void estimate(int) {}
 };
@@ -155,7 +165,7 @@ struct EntryBase : Halide::Generator<Self> {
         if (is_recurrent(node.op))
           throw std::invalid_argument("kiln: " + std::string(model().name) +
                                       ": recurrent layers run on CPU targets only (their time loop is a host extern stage)");
-        if (is_region_op(node.op))  // the adjoints are scatters, which want atomics there
+        if (is_region_op(node.op) || node.op == Op::affine_sample)  // the adjoints are scatters, which want atomics there
           throw std::invalid_argument("kiln: " + std::string(model().name) + ": " +
                                       std::string(op_name(node.op)) + " runs on CPU targets only so far");
       }
@@ -173,7 +183,7 @@ struct Forward : EntryBase<Forward<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  RegionsInput<Traits::regions> regions;
+  SideInputOf<Traits> side;
   typename B::template Output<Halide::Buffer<float>> output{"output", B::output_dims()};
 
   void generate() {
@@ -184,9 +194,9 @@ struct Forward : EntryBase<Forward<View, Traits>, View> {
     if (uses_targets(B::model())) no_labels(dims().targets_of(out)) = 0.0f;
     else no_labels(dims().positions(out)) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
-    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0, regions.func(), B::knobs("forward")},
+    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0, side.func(), B::knobs("forward")},
                                  false);
-    regions.estimate(B::batch_estimate);
+    side.estimate(B::batch_estimate);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;
     params.dim(0).set_estimate(0, int(B::model().parameter_count));
     B::estimate_flat(buffers, B::buffer_floats());
@@ -202,7 +212,7 @@ struct Gradients : EntryBase<Gradients<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> params{"params", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  RegionsInput<Traits::regions> regions;
+  SideInputOf<Traits> side;
   typename B::template Input<Halide::Buffer<typename Traits::Label>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
@@ -212,9 +222,9 @@ struct Gradients : EntryBase<Gradients<View, Traits>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func(), B::knobs("gradients")},
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, side.func(), B::knobs("gradients")},
                                  true);
-    regions.estimate(B::batch_estimate);
+    side.estimate(B::batch_estimate);
     B::estimate_flat(buffers, B::buffer_floats());
     seed.set_estimate(0);
     loss = m.loss;
@@ -240,7 +250,7 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> state_v{"state_v", 1};
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
-  RegionsInput<Traits::regions> regions;
+  SideInputOf<Traits> side;
   typename B::template Input<Halide::Buffer<typename Traits::Label>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
@@ -259,9 +269,9 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, regions.func(), B::knobs("train_step")},
+    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, side.func(), B::knobs("train_step")},
                                  true);
-    regions.estimate(B::batch_estimate);
+    side.estimate(B::batch_estimate);
     loss = m.loss;
     buffers_out = m.buffers_out;
     B::estimate_flat(buffers, B::buffer_floats());
@@ -290,6 +300,41 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   }
 };
 
+template <ViewFn View, class Traits>
+struct Attention : EntryBase<Attention<View, Traits>, View> {
+  using B = EntryBase<Attention<View, Traits>, View>;
+  typename B::template Input<Halide::Buffer<float>> params{"params", 1};
+  typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
+  typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
+  SideInputOf<Traits> side;
+  typename B::template Output<Halide::Buffer<float>> attention{"attention", attention_shape(B::model()).rank + 1};
+
+  void generate() {
+    const ModelView model = B::model();
+    const int node = attention_node(model);
+    if (node < 0)
+      throw std::invalid_argument("kiln: " + std::string(model.name) +
+                                  " has no attention_lstm or affine_sample, so no attention entry");
+    Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
+    Halide::Func no_labels("no_labels");
+    const Shape out = model.output_shape();
+    if (uses_targets(model)) no_labels(dims().targets_of(out)) = 0.0f;
+    else no_labels(dims().positions(out)) = 0;
+    LoweredModel m = lower_model(model, {params, buffers, input, no_labels, batch, 0, side.func(), B::knobs("attention")},
+                                 false);
+    NodeFuncs& f = m.nodes[node];
+    attention = model.nodes[node].op == Op::attention_lstm ? f["attention"] : f["out"];
+    side.estimate(B::batch_estimate);
+    params.dim(0).set_estimate(0, int(model.parameter_count));
+    B::estimate_flat(buffers, B::buffer_floats());
+    B::estimate_batch_input(input);
+    const std::vector<int> extents = B::sample_extents(attention_shape(model), false);
+    for (int d = 0; d < int(extents.size()); ++d) attention.dim(d).set_estimate(0, extents[d]);
+    attention.dim(int(extents.size())).set_estimate(0, B::batch_estimate);
+    B::schedule_entry(m, schedules::Entry::attention, {{attention}, {}, {}, false});
+  }
+};
+
 }  // namespace kiln::gen
 
 #define KILN_REGISTER_MODEL(NAME, MODEL)                                             \
@@ -299,7 +344,9 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   using forward = kiln::gen::Forward<view, traits>;                                  \
   using gradients = kiln::gen::Gradients<view, traits>;                              \
   using train_step = kiln::gen::TrainStep<view, traits>;                             \
+  using attention = kiln::gen::Attention<view, traits>;                              \
   }                                                                                  \
   HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::forward, NAME##_forward) \
   HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::gradients, NAME##_gradients) \
-  HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::train_step, NAME##_train_step)
+  HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::train_step, NAME##_train_step) \
+  HALIDE_REGISTER_GENERATOR(kiln_registered_##NAME::attention, NAME##_attention)

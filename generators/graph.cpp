@@ -65,10 +65,12 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   m.ctx.training = training;
   m.ctx.seed = inputs.seed;
   m.ctx.knobs = inputs.knobs;
-  if (inputs.rois.defined()) {  // read with n clamped, as the batch is
-    Func rois("rois_clamped");
-    rois(d.i, d.t, d.n) = inputs.rois(d.i, d.t, clamp(d.n, 0, batch - 1));
-    m.ctx.rois = rois;
+  const SideInput side = side_input(model);
+  if (side.kind != SideKind::none) {  // read with n clamped, as the batch is
+    Func staged_side(std::string(side.name()) + "_clamped");
+    staged_side(d.i, d.t, d.n) = inputs.side(d.i, d.t, clamp(d.n, 0, batch - 1));
+    if (side.kind == SideKind::regions) m.ctx.rois = staged_side;
+    else m.nodes[side.node]["out"] = staged_side;  // the words node's value
   }
   // Each target_loss's targets: with heads(...), its head's slice of the joined targets.
   std::map<int, Func> targets_of;
@@ -167,7 +169,8 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   static const std::map<ParameterRole, std::string> gradient_of{
       {ParameterRole::weight, "d_weight"},       {ParameterRole::bias, "d_bias"},
       {ParameterRole::weight_ih, "d_weight_ih"}, {ParameterRole::weight_hh, "d_weight_hh"},
-      {ParameterRole::bias_ih, "d_bias_ih"},     {ParameterRole::bias_hh, "d_bias_hh"}};
+      {ParameterRole::bias_ih, "d_bias_ih"},     {ParameterRole::bias_hh, "d_bias_hh"},
+      {ParameterRole::key_weight, "d_key_weight"}};
   for (const Parameter& p : model.parameters) scatter_parameter(grad, m.nodes[p.node][gradient_of.at(p.role)], p);
   m.grad_params = grad;
   return m;

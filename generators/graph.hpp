@@ -20,11 +20,14 @@ struct LoweredModel {
 // flat buffer of buffers, input the batch (dims of input_shape + n), labels(n) int32
 // class labels, labels(t, n) for per-step logits, labels(x, y, n) per pixel, or for a
 // target_loss float targets (Dims::targets_of the output) (ignored without a loss),
-// batch the run-time N, seed dropout's draw, rois the region list of the region layers.
+// batch the run-time N, seed dropout's draw, side what the batch carries beside the
+// input (SideInput, dsl/layers.hpp).
 struct ModelInputs {
   Func params, buffers, input, labels;
   Expr batch, seed;
-  Func rois;  // rois(k, r, n): the region layers' regions (undefined without)
+  // side(k, r, n): the region layers' regions, corner k of region r; or side(0, t, n): a
+  // decoder's words so far, token ids as floats. Undefined for models without.
+  Func side;
   Knobs knobs = {};  // the tuned knobs per layer (a record's, conv_lowerings_of's)
 };
 

@@ -140,6 +140,9 @@ void lower_forward(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::roi_align: ops::roi_align_forward(node, in[0], ctx, f); break;
     case Op::roi_pool: ops::roi_pool_forward(node, in[0], ctx, f); break;
     case Op::heads: ops::heads_forward(node, in, f); break;
+    case Op::affine_sample: ops::affine_sample_forward(node, in[0], in[1], f); break;
+    case Op::coordinates: ops::coordinates_forward(node, in[0], f); break;
+    case Op::attention_lstm: ops::attention_lstm_forward(node, in[0], in[1], params, f); break;
     case Op::input: break;
   }
 }
@@ -176,6 +179,9 @@ void lower_adjoint(const Node& node, std::span<const Tensor> in, std::span<const
     case Op::target_loss: ops::target_loss_adjoint(node, in[0], ctx, f); break;
     case Op::roi_align: ops::roi_align_adjoint(node, in[0], ctx, f); break;
     case Op::roi_pool: ops::roi_pool_adjoint(node, in[0], ctx, f); break;
+    case Op::affine_sample: ops::affine_sample_adjoint(node, in[0], in[1], f); break;
+    case Op::coordinates: ops::coordinates_adjoint(node, in[0], f); break;
+    case Op::attention_lstm: ops::attention_lstm_adjoint(node, in[0], in[1], params, ctx, f); break;
     case Op::heads:  // the model's output: nothing reads it, so it has no adjoint
     case Op::input: break;
   }

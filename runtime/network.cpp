@@ -66,19 +66,21 @@ Buffer<const void> label_buffer(const ModelView& model, BatchLabels labels, int 
   return batch_buffer(labels.classes, label_shape(out), batch);
 }
 
-// The region list of a batch, for a model with region layers: [N, R, 4]; kiln::Error when
-// the model takes one and none was given (a model without takes none and ignores it).
-std::vector<Buffer<const float>> region_buffer(const ModelView& model, const float* rois, int batch) {
-  const int R = region_count(model);
-  if (R == 0) return {};
-  if (!rois) fail("{}: its region layers read {} regions per image; none were given", model.name, R);
-  return {Buffer<const float>(rois, 4, R, batch)};
+// What the batch carries beside the input (SideInput): the region list [N, R, 4] of a
+// model with region layers, a decoder's words [N, T, 1]; kiln::Error when the model takes
+// one and none was given (a model without takes none and ignores it).
+std::vector<Buffer<const float>> side_buffer(const ModelView& model, const float* side, int batch) {
+  const SideInput s = side_input(model);
+  if (s.kind == SideKind::none) return {};
+  if (!side && s.kind == SideKind::regions)
+    fail("{}: its region layers read {} regions per image; none were given", model.name, s.rows);
+  if (!side) fail("{}: its decoder reads {} words per sample ('{}'); none were given", model.name, s.rows, s.name());
+  return {Buffer<const float>(side, s.columns, s.rows, batch)};
 }
 
-// args with the region buffer, if any, inserted after the batch (argument `after`).
-std::vector<void*> with_regions(std::vector<void*> args, std::size_t after,
-                                std::vector<Buffer<const float>>& regions) {
-  for (auto& r : regions) {
+// args with the side buffer, if any, inserted after the batch (argument `after`).
+std::vector<void*> with_side(std::vector<void*> args, std::size_t after, std::vector<Buffer<const float>>& side) {
+  for (auto& r : side) {
     r.set_host_dirty();
     args.insert(args.begin() + after + 1, r.raw_buffer());
   }
@@ -203,21 +205,34 @@ long long Network::labels_size() const {
 }
 
 void Network::forward(const float* params, const float* buffers, const float* input, int batch,
-                      float* output, const float* rois) const {
+                      float* output, const float* side) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto out = batch_buffer(output, view().output_shape(), batch);
   const EntryRecord& e = model_->entry("forward", target_);
-  auto regions = region_buffer(view(), rois, batch);
+  auto side_in = side_buffer(view(), side, batch);
   mark_inputs(p, b, in);
-  call(e, view().name, with_regions({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, regions));
+  call(e, view().name, with_side({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in));
+  copy_back(e, view().name, out);
+}
+
+void Network::attention(const float* params, const float* buffers, const float* input, int batch,
+                        float* attention, const float* side) const {
+  auto p = Buffer<const float>(params, int(parameter_count()));
+  auto b = Buffer<const float>(buffers, int(buffer_floats()));
+  auto in = batch_buffer(input, view().input_shape(), batch);
+  auto out = batch_buffer(attention, attention_shape(view()), batch);
+  const EntryRecord& e = model_->entry("attention", target_);
+  auto side_in = side_buffer(view(), side, batch);
+  mark_inputs(p, b, in);
+  call(e, view().name, with_side({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in));
   copy_back(e, view().name, out);
 }
 
 float Network::gradients(const float* params, const float* buffers, const float* input,
                          BatchLabels labels, int batch, uint32_t seed, float* grad_params,
-                         float* grad_input, const float* rois) const {
+                         float* grad_input, const float* side) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
@@ -227,18 +242,18 @@ float Network::gradients(const float* params, const float* buffers, const float*
   auto gi = batch_buffer(grad_input, view().input_shape(), batch);
   int s = int(seed);
   const EntryRecord& e = model_->entry("gradients", target_);
-  auto regions = region_buffer(view(), rois, batch);
+  auto side_in = side_buffer(view(), side, batch);
   mark_inputs(p, b, in, lab);
   call(e, view().name,
-       with_regions({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), &s, loss.raw_buffer(),
-                     gp.raw_buffer(), gi.raw_buffer()}, 2, regions));
+       with_side({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), &s, loss.raw_buffer(),
+                     gp.raw_buffer(), gi.raw_buffer()}, 2, side_in));
   copy_back(e, view().name, loss, gp, gi);
   return loss();
 }
 
 float Network::train_step(float* params, float* m, float* v, float* buffers, const float* input,
                           BatchLabels labels, int batch, uint32_t seed,
-                          const HyperParameters& h, const float* rois) const {
+                          const HyperParameters& h, const float* side) const {
   const EntryRecord& entry = model_->entry("train_step", target_);
   if (h.clip_norm > 0 && !entry.clips_gradients)
     fail("{}: this build's train_step (scheduled by an autoscheduler) cannot clip gradients", view().name);
@@ -259,12 +274,12 @@ float Network::train_step(float* params, float* m, float* v, float* buffers, con
   int optimizer = int(h.optimizer), step = h.step, s = int(seed);
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
   float clip = h.clip_norm;
-  auto regions = region_buffer(view(), rois, batch);
+  auto side_in = side_buffer(view(), side, batch);
   mark_inputs(p, bm, bv, b, in, lab);
   call(entry, view().name,
-       with_regions({p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
+       with_side({p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
                      lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, &clip, loss.raw_buffer(),
-                     p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()}, 4, regions));
+                     p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()}, 4, side_in));
   copy_back(entry, view().name, loss, p_out, m_out, v_out, b_out);
   if (!entry.updates_in_place) {
     p.copy_from(p_out);

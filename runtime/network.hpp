@@ -5,7 +5,9 @@
 //   sequence models: input [N, T, F] (token ids: [N, T, 1]), per-step logits [N, T, K]
 //   and labels int32 [N, T]; segmentation models: per-pixel logits [N, K, H, W] and
 //   labels int32 [N, H, W]; target_loss models (detectors): float targets [N, 2, output];
-//   models with region layers (roi_align, roi_pool): rois float [N, R, 4] with every call
+//   `side`, with every call of a model that reads one (SideInput): for region layers
+//   (roi_align, roi_pool) rois float [N, R, 4], for a decoder its words [N, T] (token ids
+//   as floats)
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once
@@ -63,20 +65,26 @@ class Network {
   // int32 class labels per sample (0 for target_loss models).
   long long targets_size() const;
   long long labels_size() const;
-  // Regions per image the model's region layers read (0 without): each call then
-  // takes `rois`, float [N, R, 4] (x0, y0, x1, y1 in input pixels).
-  int regions() const { return region_count(view()); }
+  // What each call takes beside the input as `side`: the region layers' regions float
+  // [N, R, 4] (x0, y0, x1, y1 in input pixels), a decoder's words, or nothing.
+  SideInput side() const { return side_input(view()); }
+  long long side_size() const { return (long long)side().rows * side().columns; }
   long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }
 
   void forward(const float* params, const float* buffers, const float* input, int batch,
-               float* output, const float* rois = nullptr) const;
+               float* output, const float* side = nullptr) const;
+  // Where the model looks (models built with the "attention" entry: an attention_lstm's
+  // weights [N, T, L] over its grid's L locations at every step, or a spatial
+  // transformer's resampled images [N, C, H, W]); inference, as forward.
+  void attention(const float* params, const float* buffers, const float* input, int batch,
+                 float* attention, const float* side = nullptr) const;
   float gradients(const float* params, const float* buffers, const float* input,
                   BatchLabels labels, int batch, uint32_t seed, float* grad_params,
-                  float* grad_input, const float* rois = nullptr) const;
+                  float* grad_input, const float* side = nullptr) const;
   // Updates params, m, v and buffers in place; returns the loss before the update.
   float train_step(float* params, float* m, float* v, float* buffers, const float* input,
                    BatchLabels labels, int batch, uint32_t seed, const HyperParameters& h,
-                   const float* rois = nullptr) const;
+                   const float* side = nullptr) const;
 
  private:
   const RegisteredModel* model_;

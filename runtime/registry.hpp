@@ -15,7 +15,7 @@ namespace kiln {
 // One generated function: <model>_<entry>_<target>_argv and its metadata.
 struct EntryRecord {
   const char* target;  // the Halide target string it was built for ("host", ...)
-  const char* entry;   // "forward", "gradients" or "train_step"
+  const char* entry;   // "forward", "gradients", "train_step" or "attention"
   int (*argv)(void** args);
   const halide_filter_metadata_t* (*metadata)();
   // Whether train_step may write params', m', v' over params, m, v. The hand schedules

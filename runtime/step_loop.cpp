@@ -26,7 +26,7 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
   std::vector<float> input(std::size_t(loop.batch) * net.sample_size());
   std::vector<int32_t> labels(std::size_t(loop.batch) * net.labels_size());
   std::vector<float> targets(std::size_t(loop.batch) * net.targets_size());
-  std::vector<float> rois(std::size_t(loop.batch) * net.regions() * 4);
+  std::vector<float> side(std::size_t(loop.batch) * net.side_size());
   const BatchLabels truth = uses_targets(net.view()) ? BatchLabels(targets.data()) : BatchLabels(labels.data());
   std::vector<float> m(params.size(), 0.0f), v(params.size(), 0.0f);
   HyperParameters h = loop.hyper;
@@ -42,14 +42,14 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
         s.out_of_time = true;
         break;
       }
-      fill(rng, input.data(), labels.data(), targets.data(), rois.data());
+      fill(rng, input.data(), labels.data(), targets.data(), side.data());
       h.learning_rate = learning_rate_at(loop.lr_schedule, loop.hyper.learning_rate, step, total_steps);
       h.step = int(++step);
       // Each step draws its dropout masks from its own seed.
       const auto step_seed = uint32_t(SplitMix64(loop.seed ^ uint64_t(step) << 32).next());
       const float loss = net.train_step(params.data(), m.data(), v.data(), params.buffers(),
                                         input.data(), truth, loop.batch, step_seed, h,
-                                        rois.empty() ? nullptr : rois.data());
+                                        side.empty() ? nullptr : side.data());
       if (!std::isfinite(loss))
         fail("training diverged: the loss is {} at epoch {}, step {}; lower --lr (now {})", loss,
              epoch, step, loop.hyper.learning_rate);

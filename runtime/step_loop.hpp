@@ -44,8 +44,9 @@ struct EpochStats {
 
 // Fills a batch of `batch` samples: inputs, then int32 labels or (target_loss models)
 // float targets, in the model's layouts (Network::labels_size, targets_size per sample),
-// and for a model with region layers its regions [batch, R, 4].
-using FillBatch = std::function<void(SplitMix64& rng, float* input, int32_t* labels, float* targets, float* rois)>;
+// and what the model reads beside the input (Network::side_size per sample): a model
+// with region layers its regions [batch, R, 4], a captioner its words so far [batch, T].
+using FillBatch = std::function<void(SplitMix64& rng, float* input, int32_t* labels, float* targets, float* side)>;
 // Called after each epoch that ran at least one step; its line goes to the log.
 using EpochDone = std::function<std::string(const EpochStats&)>;
 

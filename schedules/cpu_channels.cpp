@@ -487,6 +487,9 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
       f["out"].compute_root();  // a sum (with heads(...), one of several)
       if (has("d_in0")) channels_major(f["d_in0"], in_s, p);
       break;
+    case Op::affine_sample:
+      if (pass == 1) cpu::affine_sample_node(f, p);
+      break;
     default:
       break;  // conv2d, dense above; activations, dropout, normalize, add, concat: inlined
   }
@@ -521,11 +524,11 @@ void cpu_channels(const ModelView& model, gen::LoweredModel& lowered, Entry entr
   for (int pass = 0; pass < 2; ++pass)
     for (std::size_t i = 1; i < model.nodes.size(); ++i) {
       const Node& node = model.nodes[i];
-      if (cpu::is_sequence_node(model, i)) {  // regions of a two-stage detector
-        if (pass == 0) cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+      if (cpu::is_sequence_node(model, i)) {  // regions of a two-stage detector, a decoder
+        if (pass == 0) cpu::sequence_node(node, cpu::input_shape_of(model, i), cpu::input_shape_of(model, i, 1), lowered.nodes[i], p);
         continue;
       }
-      schedule_node(node, model.nodes[node.inputs[0]].shape, int(i), model, lowered.nodes[i],
+      schedule_node(node, cpu::input_shape_of(model, i), int(i), model, lowered.nodes[i],
                     host_of(i), lowered.ctx, p, pass);
     }
   // A value several layers read (a residual block's output: the next block's convs and

@@ -120,6 +120,24 @@ void flat_buffers(gen::LoweredModel& lowered, const EntryOutputs& outputs, const
   }
 }
 
+void affine_sample_node(gen::NodeFuncs& f, const Policy& p) {
+  const auto& d = dims();
+  auto per_sample = [&](Func g, bool rows) {
+    if (!p.claim(g)) return;
+    g.compute_root().parallel(d.n);
+    if (rows) g.vectorize(d.x, p.lanes, TailStrategy::GuardWithIf);
+    for (int u = 0; u < g.num_update_definitions(); ++u) g.update(u).parallel(d.n);
+  };
+  f["theta"].compute_root();
+  per_sample(f["source_x"], true);
+  per_sample(f["source_y"], true);
+  per_sample(f["out"], true);
+  if (!f.has("d_in0")) return;
+  per_sample(f["d_in0"], true);  // the scatter: each sample onto its own image
+  per_sample(f["d_source"], true);
+  per_sample(f["d_in1"], false);
+}
+
 }  // namespace kiln::schedules::cpu
 
 namespace kiln::schedules {

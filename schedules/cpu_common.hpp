@@ -53,10 +53,17 @@ void outer_product_sum(Halide::Func f, Halide::Func in_t, const Policy& p);
 
 // A node of cpu_sequence's kind (dense, target_loss over sequences, roi_align, roi_pool: what a
 // sequence of regions reads and writes) in a model of images: the image policies hand
-// such nodes to cpu_sequence.cpp's schedule. in: the node's input shape.
-void sequence_node(const Node& node, Shape in, gen::NodeFuncs& f, const Policy& p);
+// such nodes to cpu_sequence.cpp's schedule. in, in1: the shapes of the node's first and
+// second inputs (an attention_lstm's grid).
+void sequence_node(const Node& node, Shape in, Shape in1, gen::NodeFuncs& f, const Policy& p);
 // Whether node i of the model is one for sequence_node: its value or its input a sequence.
 bool is_sequence_node(const ModelView& model, std::size_t i);
+// The per-sample shape of node i's input k; Shape{} where it has none (an input node).
+Shape input_shape_of(const ModelView& model, std::size_t i, int k = 0);
+
+// affine_sample's Funcs (a gather and scatters whose addresses vary per sample): per
+// sample, along rows; the same in both image policies.
+void affine_sample_node(gen::NodeFuncs& f, const Policy& p);
 
 // The flat gradient buffer (one short copy per parameter), the moved buffers (batch
 // norm's running statistics) and the optimizer pass.

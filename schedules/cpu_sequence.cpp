@@ -126,6 +126,16 @@ void chunked_sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int 
       .parallel(wo);
 }
 
+// A Func of pure inits and updates over the same dims (sums per sample): every stage in
+// vectors of its first dim, parallel over its last.
+void root_with_updates(Func f, const Policy& p) {
+  if (!p.claim(f)) return;
+  const Var v = f.args()[0], n = f.args().back();
+  f.compute_root().vectorize(v, p.lanes, TailStrategy::GuardWithIf).parallel(n);
+  for (int u = 0; u < f.num_update_definitions(); ++u)
+    f.update(u).vectorize(v, p.lanes, TailStrategy::GuardWithIf).parallel(n);
+}
+
 // A 1-D sum over rows (a bias gradient): vectors of its one dim, the rows inside.
 void vector_sum(Func f, const Policy& p) {
   if (!p.claim(f)) return;
@@ -150,7 +160,7 @@ void transposed_copy(Func f, const Policy& p) {
 
 }  // namespace
 
-void cpu::sequence_node(const Node& node, Shape in, NodeFuncs& f, const Policy& p) {
+void cpu::sequence_node(const Node& node, Shape in, Shape in1, NodeFuncs& f, const Policy& p) {
   auto has = [&](const char* role) { return f.has(role); };
   const auto& d = dims();
   // Features in and out, steps (0 for a flat tensor: its second dim is the batch).
@@ -202,6 +212,35 @@ void cpu::sequence_node(const Node& node, Shape in, NodeFuncs& f, const Policy& 
       }
       break;
     }
+    case Op::attention_lstm: {
+      const int GH = 4 * node.units, H = node.units, C = node.context, E = F;
+      const int L = in1.height() * in1.width();
+      root(f["features"], p);
+      root(f["features_t"], p);
+      transposed_copy(f["w_k_t"], p);
+      product_tiles(f["keys"], f["keys_acc"], p, f["keys"].args()[0], f["keys"].args()[1], H, L, 4, 4);
+      root(f["keys_t"], p);
+      transposed_copy(f["w_ih_t"], p);
+      transposed_copy(f["w_gk"], p);
+      product_tiles(f["xproj"], f["xproj_acc"], p, f["xproj"].args()[0], d.t, GH, T, 4, 5);
+      f["states"].compute_root();
+      if (has("d_all")) {
+        for (const char* role : {"d_hz", "w_kg", "in_t"}) root(f[role], p);
+        f["d_all"].compute_root();
+        chunked_sum_tiles(f["d_weight_ih"], p, E + C, GH, 4, 4, 2);
+        chunked_sum_tiles(f["d_weight_hh"], p, H, GH, 4, 4, 2);
+        vector_sum(f["d_bias_ih"], p);
+        vector_sum(f["d_bias_hh"], p);
+        root_with_updates(f["d_keys"], p);
+        chunked_sum_tiles(f["d_key_weight"], p, C, H, 4, 4, 2);
+        root_with_updates(f["d_features"], p);
+        product_tiles(f["d_in0"], f["d_in0_acc"], p, d.i, d.t, E, T, 2, 5);
+      }
+      break;
+    }
+    case Op::input:  // a decoder's words
+      root(f["out"], p);
+      break;
     case Op::softmax_cross_entropy:
       f["max"].compute_root();
       f["logsumexp"].compute_root();
@@ -229,8 +268,12 @@ void cpu::sequence_node(const Node& node, Shape in, NodeFuncs& f, const Policy& 
 }
 
 bool cpu::is_sequence_node(const ModelView& model, std::size_t i) {
+  return model.nodes[i].shape.is_sequence() || input_shape_of(model, i).is_sequence();
+}
+
+Shape cpu::input_shape_of(const ModelView& model, std::size_t i, int k) {
   const Node& node = model.nodes[i];
-  return node.shape.is_sequence() || model.nodes[node.inputs[0]].shape.is_sequence();
+  return node.input_count() > k ? model.nodes[node.inputs[k]].shape : Shape{};
 }
 
 void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry,
@@ -240,7 +283,7 @@ void cpu_sequence(const ModelView& model, gen::LoweredModel& lowered, Entry,
   for (const Func& f : outputs.outputs) p.outputs.insert(f.name());
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const Node& node = model.nodes[i];
-    cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
+    cpu::sequence_node(node, cpu::input_shape_of(model, i), cpu::input_shape_of(model, i, 1), lowered.nodes[i], p);
   }
   if (lowered.grad_input_is_sum) root(lowered.grad_input, p);
   cpu::flat_buffers(lowered, outputs, p);

@@ -198,6 +198,9 @@ void schedule_node(const Node& node, const Shape in_shape, NodeFuncs& f, const g
       f["out"].compute_root();  // a sum (with heads(...), one of several)
       if (has("d_in0")) batch_major(f["d_in0"], in_shape, p);
       break;
+    case Op::affine_sample:
+      cpu::affine_sample_node(f, p);
+      break;
     default:
       break;  // activations, dropout, normalize, add, concat: inlined into their consumers
   }
@@ -216,8 +219,8 @@ void cpu_simd(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
   batch_major(lowered.nodes[0]["out"], model.input_shape(), p);
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const Node& node = model.nodes[i];
-    if (cpu::is_sequence_node(model, i)) cpu::sequence_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], p);
-    else schedule_node(node, model.nodes[node.inputs[0]].shape, lowered.nodes[i], lowered.ctx.knobs, p);
+    if (cpu::is_sequence_node(model, i)) cpu::sequence_node(node, cpu::input_shape_of(model, i), cpu::input_shape_of(model, i, 1), lowered.nodes[i], p);
+    else schedule_node(node, cpu::input_shape_of(model, i), lowered.nodes[i], lowered.ctx.knobs, p);
   }
   if (lowered.grad_input_is_sum) {
     // The input has several consumers: their adjoints are summed into the output.

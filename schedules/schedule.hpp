@@ -8,7 +8,8 @@
 
 namespace kiln::schedules {
 
-enum class Entry { forward, gradients, train_step };
+// attention: an inference pass whose output is a node's attention (entries.hpp).
+enum class Entry { forward, gradients, train_step, attention };
 
 // The Funcs an entry returns; the policy schedules them and everything they read.
 struct EntryOutputs {

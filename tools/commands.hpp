@@ -71,5 +71,13 @@ bool names_window_scanner(const std::vector<std::string>& args);
 int predict_windows(const std::vector<std::string>& args);
 // kiln scenes: procedural scenes as PNG files (to run predict on) with their true classes.
 int scenes_command(const std::vector<std::string>& args);
+// Captioners (recipe data set "captions", caption_commands.cpp): train, eval (exact
+// captions and attention on the named objects), predict (the caption of one image, and
+// with --attention a PNG of where the decoder looked), and kiln captions (sample images
+// with their true captions).
+int train_captions(const std::vector<std::string>& args);
+int eval_captions(const std::vector<std::string>& args);
+int predict_captions(const std::vector<std::string>& args);
+int captions_command(const std::vector<std::string>& args);
 
 }  // namespace kiln::cli

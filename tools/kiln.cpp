@@ -8,6 +8,8 @@
 //   kiln train char-lstm [--text FILE|FOLDER --minutes M --clip C ...]
 //   kiln sample char-lstm --weights FILE [--prime TEXT --length N --temperature T --seed S]
 //   kiln scenes --out DIR [--count N --size S --first I --seed S --objects K]
+//   kiln captions --out DIR [--count N --first I --seed S]
+//   kiln predict captioner --weights FILE IMAGE.png [--attention STRIP.png]
 //   kiln tune MODEL [--entry E --batch B --budget 20m --jobs N --seconds S] | --report
 //   kiln models
 // Errors print one line to stderr and exit with status 1.
@@ -33,6 +35,8 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
   sample MODEL     text from a language model: --weights FILE --prime TEXT --length N
                    --temperature T --seed S
   predict MODEL    class and probabilities of one PNG image: --weights FILE IMAGE.png
+                   (a spatial transformer's: --out FILE, the image it resampled; a
+                   captioner's: its caption, --attention FILE where it looked per word)
   forward MODEL    --weights FILE --inputs X.safetensors --out Y.safetensors  (tensor 'input' -> 'output';
                    inference: batch norm's running statistics, no dropout)
   gradients MODEL  --weights FILE --inputs X.safetensors --out G.safetensors  ('input', 'labels' ->
@@ -40,6 +44,8 @@ const char* usage = R"(usage: kiln COMMAND MODEL [flags]
                    dropout drawn from --seed S, default 0)
   scenes           procedural scenes of shapes as PNG files, with their true classes:
                    --out DIR --count N --size S --objects K (default the held-out scenes: --first 100000)
+  captions         procedural captioning images as PNG files, with their true captions:
+                   --out DIR --count N --first I (default the held-out set, --seed 1)
   tune MODEL       search the layers' schedule knobs on this machine and write a tuned record
                    (schedules/tuned/TARGET/MODEL.ENTRY.txt) that the next build applies:
                    --entry forward|gradients|train_step --batch B --budget 20m --jobs N
@@ -56,14 +62,14 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
       {"train", train}, {"eval", eval}, {"predict", predict},
       {"forward", forward}, {"gradients", gradients}, {"models", models}, {"sample", sample},
-      {"scenes", scenes_command}, {"tune", tune_command}};
+      {"scenes", scenes_command}, {"captions", captions_command}, {"tune", tune_command}};
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help") {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   auto it = commands.find(argv[1]);
   if (it == commands.end()) {
-    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, scenes, forward, gradients, tune, models)\n", argv[1]);
+    fmt::print(stderr, "kiln: unknown command '{}' (known: train, eval, predict, sample, scenes, captions, forward, gradients, tune, models)\n", argv[1]);
     return 2;
   }
   try {

@@ -4,8 +4,10 @@
 //            of any numeric type, or [N, T, 1]); 'labels' int64 or int32 [N] ([N, T] for
 //            per-step logits, [N, H, W] per pixel); for a target_loss, 'targets' float
 //            [N, 2, output shape] (target values, then weights >= 0) instead; for a
-//            model with region layers, 'rois' float [N, R, 4] (x0, y0, x1, y1 in pixels)
-//   forward writes 'output' [N, K]; gradients writes 'loss' [], 'grad.<parameter>' in
+//            model with region layers, 'rois' float [N, R, 4] (x0, y0, x1, y1 in pixels);
+//            for a captioner (a decoder), 'words' [N, T] token ids (the words so far)
+//   forward writes 'output' [N, K] (and, for models with an attention entry, 'attention':
+//   [N, T, L] weights over a decoder's grid, or a spatial transformer's images); gradients writes 'loss' [], 'grad.<parameter>' in
 //   PyTorch's layout and 'grad.input' [N, C, H, W].
 #include "runtime/error.hpp"
 #include "runtime/network.hpp"
@@ -27,8 +29,8 @@ struct Batch {
   std::vector<float> input;
   std::vector<int32_t> labels;
   std::vector<float> targets;  // target_loss models
-  std::vector<float> rois;     // models with region layers
-  const float* regions() const { return rois.empty() ? nullptr : rois.data(); }
+  std::vector<float> side;     // models with region layers (rois) or a decoder (words)
+  const float* side_input() const { return side.empty() ? nullptr : side.data(); }
   BatchLabels truth() const { return targets.empty() ? BatchLabels(labels.data()) : BatchLabels(targets.data()); }
 };
 
@@ -36,6 +38,27 @@ std::vector<int64_t> batch_shape(int n, Shape s) {
   std::vector<int64_t> shape{n};
   for (int k = 0; k < s.rank; ++k) shape.push_back(s[k]);
   return shape;
+}
+
+// A tensor's values as floats, each finite; with a vocabulary V > 0, token ids: integers
+// in [0, V), of any numeric type.
+std::vector<float> read_values(const Tensor& t, const char* name, const std::string& path, const ModelView& model,
+                               int vocabulary) {
+  std::vector<float> values;
+  if (vocabulary > 0 && (t.dtype == DType::I64 || t.dtype == DType::I32)) {
+    const std::vector<int32_t> ids = tensor_int32s(t, name, path);
+    values.assign(ids.begin(), ids.end());
+  } else {
+    values = tensor_floats(t, name, path);
+  }
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    const float v = values[k];
+    if (!std::isfinite(v)) fail("{}: tensor '{}' holds a non-finite value at element {}", path, name, k);
+    if (vocabulary > 0 && (v != std::floor(v) || v < 0 || v >= float(vocabulary)))
+      fail("{}: tensor '{}' holds {} at element {}; {} reads token ids 0..{}", path, name, v, k, model.name,
+           vocabulary - 1);
+  }
+  return values;
 }
 
 Batch read_batch(const std::string& path, const ModelView& model, bool with_labels) {
@@ -51,25 +74,16 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
   require_shape(input, expected, "input", path);
   Batch b;
   b.count = int(input.shape[0]);
-  if (vocabulary > 0 && (input.dtype == DType::I64 || input.dtype == DType::I32)) {
-    const std::vector<int32_t> ids = tensor_int32s(input, "input", path);
-    b.input.assign(ids.begin(), ids.end());
-  } else {
-    b.input = tensor_floats(input, "input", path);
-  }
-  for (std::size_t k = 0; k < b.input.size(); ++k) {
-    const float v = b.input[k];
-    if (!std::isfinite(v)) fail("{}: tensor 'input' holds a non-finite value at element {}", path, k);
-    if (vocabulary > 0 && (v != std::floor(v) || v < 0 || v >= float(vocabulary)))
-      fail("{}: tensor 'input' holds {} at element {}; {} reads token ids 0..{}", path, v, k,
-           model.name, vocabulary - 1);
-  }
-  if (const int R = region_count(model); R > 0) {
-    const Tensor& rois = require(file.tensors, "rois", path);
-    require_shape(rois, std::vector<int64_t>{b.count, R, 4}, "rois", path);
-    b.rois = tensor_floats(rois, "rois", path);
-    for (std::size_t k = 0; k < b.rois.size(); ++k)
-      if (!std::isfinite(b.rois[k])) fail("{}: tensor 'rois' holds a non-finite value at element {}", path, k);
+  b.input = read_values(input, "input", path, model, vocabulary);
+  // What the batch carries beside the input: rois [N, R, 4], or a decoder's words [N, T]
+  // (or [N, T, 1]).
+  if (const SideInput side = side_input(model); side.kind != SideKind::none) {
+    const std::string name(side.name());
+    const Tensor& t = require(file.tensors, name, path);
+    std::vector<int64_t> shape{b.count, side.rows, side.columns};
+    if (side.kind == SideKind::words && t.shape.size() == 2) shape.pop_back();
+    require_shape(t, shape, name, path);
+    b.side = read_values(t, name.c_str(), path, model, side.vocabulary);
   }
   if (with_labels && uses_targets(model)) {
     const Tensor& targets = require(file.tensors, "targets", path);
@@ -124,9 +138,20 @@ int forward(const std::vector<std::string>& args) {
   Loaded l = load(args, false);
   std::vector<float> output(std::size_t(l.batch.count) * l.net.output_size());
   l.net.forward(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, output.data(),
-                l.batch.regions());
-  save_safetensors(l.out, {{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}});
-  fmt::print("wrote 'output' [{}] to {}\n", fmt::join(batch_shape(l.batch.count, l.net.view().output_shape()), ", "), l.out);
+                l.batch.side_input());
+  TensorMap out{{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}};
+  std::string also;
+  if (l.net.has_entry("attention")) {  // where the model looks, beside what it says
+    const Shape s = attention_shape(l.net.view());
+    std::vector<float> attention(std::size_t(l.batch.count) * s.elements());
+    l.net.attention(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, attention.data(),
+                    l.batch.side_input());
+    out["attention"] = f32_tensor(batch_shape(l.batch.count, s), attention);
+    also = fmt::format(" and 'attention' [{}]", fmt::join(batch_shape(l.batch.count, s), ", "));
+  }
+  save_safetensors(l.out, out);
+  fmt::print("wrote 'output' [{}]{} to {}\n", fmt::join(batch_shape(l.batch.count, l.net.view().output_shape()), ", "),
+             also, l.out);
   return 0;
 }
 
@@ -135,7 +160,7 @@ int gradients(const std::vector<std::string>& args) {
   std::vector<float> grad_params(l.params.size()), grad_input(l.batch.input.size());
   const float loss = l.net.gradients(l.params.data(), l.params.buffers(), l.batch.input.data(),
                                      l.batch.truth(), l.batch.count, l.seed,
-                                     grad_params.data(), grad_input.data(), l.batch.regions());
+                                     grad_params.data(), grad_input.data(), l.batch.side_input());
   TensorMap out;
   out["loss"] = f32_tensor({}, std::span(&loss, 1));
   out["grad.input"] = f32_tensor(batch_shape(l.batch.count, l.net.view().input_shape()), grad_input);

@@ -100,6 +100,7 @@ int train(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scene_boxes") return train_boxes(args);
   if (named_dataset(args) == "scene_object") return train_object(args);
   if (named_dataset(args) == "scene_masks") return train_masks(args);
+  if (named_dataset(args) == "captions") return train_captions(args);
   const Flags flags(args, with_training_flags({"augment", "out", "data", "target"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
@@ -138,6 +139,7 @@ int eval(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scene_boxes") return eval_boxes(args);
   if (named_dataset(args) == "scene_object") return eval_object(args);
   if (named_dataset(args) == "scene_masks") return eval_masks(args);
+  if (named_dataset(args) == "captions") return eval_captions(args);
   const Flags flags(args, {"weights", "data", "target", "batch"}, 1);
   const RegisteredModel& model = model_argument(flags);
   Parameters params(model.view);
@@ -154,16 +156,30 @@ int predict(const std::vector<std::string>& args) {
   if (named_dataset(args) == "scene_boxes") return predict_boxes(args);
   if (named_dataset(args) == "scene_object") return predict_object(args);
   if (named_dataset(args) == "scene_masks") return predict_masks(args);
+  if (named_dataset(args) == "captions") return predict_captions(args);
   if (names_window_scanner(args)) return predict_windows(args);
-  const Flags flags(args, {"weights", "target"}, 2);
+  const Flags flags(args, {"weights", "target", "out"}, 2);
   const RegisteredModel& model = model_argument(flags);
   const std::string path = image_argument(flags);
+  // --out: a spatial transformer's resampled image (what its classifier reads).
+  const std::string out = flags.text("out", "");
+  const int transformer = attention_node(model.view);
+  if (!out.empty() && (transformer < 0 || model.view.nodes[transformer].op != Op::affine_sample))
+    fail("--out: {} has no spatial transformer whose image to write", model.name);
+  if (!out.empty()) check_writable(out);
   Parameters params(model.view);
   params.load(flags.required("weights"));
   const Image image = model_image(model, path);
   const Network net(model, flags.text("target", "cpu"));
   std::vector<float> probabilities(net.output_size());
   net.forward(params.data(), params.buffers(), image.pixels.data(), 1, probabilities.data());
+  if (!out.empty()) {
+    const Shape s = attention_shape(model.view);
+    Image sampled{s.channels(), s.height(), s.width(), std::vector<float>(s.elements())};
+    net.attention(params.data(), params.buffers(), image.pixels.data(), 1, sampled.pixels.data());
+    save_png(out, sampled);
+    fmt::print("wrote the transformer's {} x {} image to {}\n", s.width(), s.height(), out);
+  }
   softmax_rows(probabilities.data(), 1, int(probabilities.size()));
   const auto best = std::max_element(probabilities.begin(), probabilities.end());
   fmt::print("class {} (probability {:.4f})\n", best - probabilities.begin(), *best);

@@ -89,8 +89,11 @@ std::string_view cpu_layout_name(std::string_view asked, const ModelView& model,
 std::string_view policy_name(const ModelView& model, bool gpu, std::string_view cpu_layout, int batch_estimate) {
   if (gpu) return "gpu";
   if (model.input_shape().is_sequence()) return "sequence";
-  for (const Node& node : model.nodes)
-    if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot) return "sequence";
+  // Image models keep the image policies, which hand their sequence nodes (a decoder's,
+  // a two-stage detector's regions) to the sequence policy's node schedule.
+  if (!model.input_shape().is_image())
+    for (const Node& node : model.nodes)
+      if (is_recurrent(node.op) || node.op == Op::embedding || node.op == Op::one_hot) return "sequence";
   return cpu_layout_name(cpu_layout, model, batch_estimate);
 }
 

@@ -6,7 +6,8 @@
 // its buffers' extents: no clamped index, which would cost a gather per element.
 //
 //   kiln_step_product(a, b, c) -> out:   out(r, n) = c(r, n) + sum_k a(r, k) b(k, n)
-//     forward: W_hh h_prev (a = w_gk, gate rows innermost); backward: W_hh^T d (a = w_kg)
+//     forward: W_hh h_prev (a = w_gk, gate rows innermost); backward: W_hh^T d (a = w_kg);
+//     kiln_step_product_serial: the same on the calling thread
 // The equations are PyTorch's (nn.RNN with tanh, nn.LSTM, nn.GRU), with p = W_hh h_prev
 // and x = W_ih x_t + b_ih (+ b_hh but for gru):
 //   rnn   h = tanh(x + p)
@@ -43,6 +44,9 @@ void rows_in_vectors(F& out, int lanes) {
 
 class StepProduct : public Generator<StepProduct> {
  public:
+  // false: the whole product on the calling thread (kiln_step_product_serial, for time
+  // loops that run parts of the batch on threads of their own: sequence_loop.cpp).
+  GeneratorParam<bool> parallel{"parallel", true};
   Input<Buffer<float>> a{"a", 2};  // (r, k)
   Input<Buffer<float>> b{"b", 2};  // (k, n)
   Input<Buffer<float>> c{"c", 2};  // (r, n)
@@ -70,8 +74,8 @@ class StepProduct : public Generator<StepProduct> {
     out.split(r, ro, ri, rows, TailStrategy::GuardWithIf)
         .split(n, no, ni, samples, TailStrategy::GuardWithIf)
         .reorder(ri, ni, no, ro)
-        .vectorize(ri, lanes, TailStrategy::GuardWithIf)
-        .parallel(ro);
+        .vectorize(ri, lanes, TailStrategy::GuardWithIf);
+    if (parallel) out.parallel(ro);
     acc.compute_at(out, no).bound_extent(r, rows).bound_extent(n, samples);
     acc.split(r, ru, rv, lanes).vectorize(rv).unroll(ru).unroll(n);
     acc.update().split(r, ru, rv, lanes).reorder(rv, ru, n, k).vectorize(rv).unroll(ru).unroll(n);
@@ -196,6 +200,78 @@ class GruBackward : public Generator<GruBackward> {
   }
 };
 
+// attention_lstm's steps (generators/ops/attention.cpp): the scores of every location
+// against h_{t-1}, their softmax and the context it weighs; and that step's adjoint.
+//   forward   e(l) = sum_k keys(l, k) h(k); alpha = softmax_l(e); z(c) = sum_l a(c, l) alpha(l)
+//   backward  d_alpha(l) = sum_c a(l, c) d_z(c); d_e(l) = alpha(l) (d_alpha(l) - sum alpha d_alpha);
+//             d_h(k) = direct(k) + sum_l keys(k, l) d_e(l)
+// Each takes the grid and keys in the order its sums vectorize over; per sample, on one
+// thread (a step is a few thousand values per sample).
+class AttendForward : public Generator<AttendForward> {
+ public:
+  Input<Buffer<float>> h{"h", 2};           // (k, n): h_{t-1}
+  Input<Buffer<float>> keys{"keys", 3};     // (l, k, n)
+  Input<Buffer<float>> grid{"grid", 3};     // (c, l, n)
+  Output<Buffer<float>> alpha{"alpha", 2};  // (l, n)
+  Output<Buffer<float>> z{"z", 2};          // (c, n)
+  void generate() {
+    Var l("l"), c("c"), n("n");
+    RDom rk(0, h.dim(0).extent(), "rk"), rl(0, keys.dim(0).extent(), "rl");
+    Func e("e"), top("top"), total("total"), ex("ex");
+    e(l, n) = 0.0f;
+    e(l, n) += keys(l, rk, n) * h(rk, n);
+    top(n) = maximum(e(rl, n));
+    ex(l, n) = exp(e(l, n) - top(n));
+    total(n) = 0.0f;
+    total(n) += ex(rl, n);
+    alpha(l, n) = ex(l, n) / total(n);
+    z(c, n) = 0.0f;
+    z(c, n) += grid(c, rl, n) * alpha(rl, n);
+    const int lanes = natural_vector_size<float>();
+    for (Func f_ : {e, ex}) {
+      f_.compute_at(alpha, n).vectorize(l, lanes, TailStrategy::GuardWithIf);
+      if (f_.has_update_definition()) f_.update().vectorize(l, lanes, TailStrategy::GuardWithIf);
+    }
+    top.compute_at(alpha, n);
+    total.compute_at(alpha, n);
+    rows_in_vectors(alpha, lanes);
+    Func zf = z;
+    zf.vectorize(c, lanes, TailStrategy::GuardWithIf);
+    zf.update().vectorize(c, lanes, TailStrategy::GuardWithIf);
+  }
+};
+
+class AttendBackward : public Generator<AttendBackward> {
+ public:
+  Input<Buffer<float>> d_z{"d_z", 2};        // (c, n)
+  Input<Buffer<float>> alpha{"alpha", 2};    // (l, n)
+  Input<Buffer<float>> grid_t{"grid_t", 3};  // (l, c, n)
+  Input<Buffer<float>> keys{"keys", 3};      // (k, l, n)
+  Input<Buffer<float>> direct{"direct", 2};  // (k, n): d h_{t-1} through the gates
+  Output<Buffer<float>> d_e{"d_e", 2};       // (l, n)
+  Output<Buffer<float>> d_h{"d_h", 2};       // (k, n)
+  void generate() {
+    Var l("l"), k("k"), n("n");
+    RDom rc(0, d_z.dim(0).extent(), "rc"), rl(0, alpha.dim(0).extent(), "rl");
+    Func d_alpha("d_alpha"), weighted("weighted");
+    d_alpha(l, n) = 0.0f;
+    d_alpha(l, n) += grid_t(l, rc, n) * d_z(rc, n);
+    weighted(n) = 0.0f;
+    weighted(n) += alpha(rl, n) * d_alpha(rl, n);
+    d_e(l, n) = alpha(l, n) * (d_alpha(l, n) - weighted(n));
+    d_h(k, n) = direct(k, n);
+    d_h(k, n) += keys(k, rl, n) * d_e(rl, n);
+    const int lanes = natural_vector_size<float>();
+    d_alpha.compute_root().vectorize(l, lanes, TailStrategy::GuardWithIf);
+    d_alpha.update().vectorize(l, lanes, TailStrategy::GuardWithIf);
+    weighted.compute_root();
+    rows_in_vectors(d_e, lanes);
+    Func dh = d_h;
+    dh.vectorize(k, lanes, TailStrategy::GuardWithIf);
+    dh.update().vectorize(k, lanes, TailStrategy::GuardWithIf);
+  }
+};
+
 }  // namespace
 }  // namespace kiln::gen::cells
 
@@ -206,3 +282,5 @@ HALIDE_REGISTER_GENERATOR(kiln::gen::cells::GruForward, kiln_gru_forward)
 HALIDE_REGISTER_GENERATOR(kiln::gen::cells::RnnBackward, kiln_rnn_backward)
 HALIDE_REGISTER_GENERATOR(kiln::gen::cells::LstmBackward, kiln_lstm_backward)
 HALIDE_REGISTER_GENERATOR(kiln::gen::cells::GruBackward, kiln_gru_backward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::AttendForward, kiln_attend_forward)
+HALIDE_REGISTER_GENERATOR(kiln::gen::cells::AttendBackward, kiln_attend_backward)

@@ -28,4 +28,17 @@ constexpr int gradient_rows(Cell c, int hidden) {
 // Rows of the carry between backward steps: d h, and for lstm d c.
 constexpr int carry_rows(int hidden) { return 2 * hidden; }
 
+// attention_lstm (generators/ops/attention.cpp), with C grid channels and L locations:
+// per sample and step 6 H + C + L state rows, h, c and the gates as lstm's, then the
+// context z (C, from row attention_context_row) and the attention alpha (L); and
+// 4 H + C + L gradient rows: at the gates' pre-activations, at the context (all of
+// d loss / d z), at the scores e (before the softmax).
+constexpr int attention_context_row(int hidden) { return 6 * hidden; }
+constexpr int attention_state_rows(int hidden, int channels, int locations) {
+  return 6 * hidden + channels + locations;
+}
+constexpr int attention_gradient_rows(int hidden, int channels, int locations) {
+  return 4 * hidden + channels + locations;
+}
+
 }  // namespace kiln::gen::cells

@@ -4,6 +4,8 @@
 // the last step. Buffers are Halide's, with dims (row, n, t); layouts in cells.hpp.
 #include "generators/cells/cells.hpp"
 
+#include "kiln_attend_backward.h"
+#include "kiln_attend_forward.h"
 #include "kiln_gru_backward.h"
 #include "kiln_gru_forward.h"
 #include "kiln_lstm_backward.h"
@@ -11,9 +13,13 @@
 #include "kiln_rnn_backward.h"
 #include "kiln_rnn_forward.h"
 #include "kiln_step_product.h"
+#include "kiln_step_product_serial.h"
 
 #include <HalideBuffer.h>
+#include <HalideRuntime.h>
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 namespace {
@@ -55,6 +61,35 @@ int whole_sequences_only() {
   return -1;
 }
 
+// The requested samples cut into parts that each run the whole time loop on a thread of
+// their own, with the serial step product: a step's product and gates are too small to
+// share between threads, and sharing them woke the thread pool twice a step (on the LSTM
+// bench, 20 % of the loops' time went to the pool's locks). Parts hold whole tiles of 8
+// samples (the product's), at most one part per core. loop(first, count, serial).
+template <class Loop>
+int over_sample_parts(int n0, int N, Loop& loop) {
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  const int parts = std::clamp(N / 8, 1, cores);
+  if (parts == 1) return loop(n0, N, false);
+  struct Closure {
+    Loop* loop;
+    int n0, N, parts;
+    int boundary(int part) const { return part == parts ? N : std::min(N, (N * part / parts + 7) / 8 * 8); }
+  };
+  Closure c{&loop, n0, N, parts};
+  auto task = [](void*, int part, uint8_t* closure) -> int {
+    const Closure& c = *reinterpret_cast<const Closure*>(closure);
+    const int first = c.boundary(part), last = c.boundary(part + 1);
+    return last > first ? (*c.loop)(c.n0 + first, last - first, true) : 0;
+  };
+  return halide_do_par_for(nullptr, task, 0, parts, reinterpret_cast<uint8_t*>(&c));
+}
+
+// (Buffers by value: handles that share their memory.)
+int step_product(bool serial, Buffer<float> a, Buffer<float> b, Buffer<float> c, Buffer<float> out) {
+  return serial ? kiln_step_product_serial(a, b, c, out) : kiln_step_product(a, b, c, out);
+}
+
 }  // namespace
 
 // states(j, n, t) for the requested n and every t, from xproj(g, n, t), w_gk(g, k), b_hh(g).
@@ -72,26 +107,31 @@ extern "C" int kiln_recurrent_forward(int cell_kind, halide_buffer_t* xproj, hal
     require(b_hh, {{0, GH}});
     return 0;
   }
-  Buffer<float> x(*xproj), out(*states), w(*w_gk), b(*b_hh);
-  Buffer<float> before = zeros(S, states), no_addend = zeros(GH, states), p = zeros(GH, states);
-  for (int t = t0; t < t0 + T; ++t) {
-    Buffer<float> now = out.sliced(2, t), xt = x.sliced(2, t);
-    Buffer<float> prev = t == t0 ? before : out.sliced(2, t - 1);
-    if (int rc = kiln_step_product(w, rows(prev, 0, H), no_addend, p)) return rc;
-    int rc = 0;
-    switch (cell) {
-      case Cell::rnn: rc = kiln_rnn_forward(xt, p, now); break;
-      case Cell::lstm:
-        rc = kiln_lstm_forward(xt, p, rows(prev, H, H), rows(now, 0, H), rows(now, H, H), rows(now, 2 * H, 4 * H));
-        break;
-      case Cell::gru:
-        rc = kiln_gru_forward(xt, p, b, rows(prev, 0, H), rows(now, 0, H), rows(now, H, 2 * H),
-                              rows(now, 3 * H, H), rows(now, 4 * H, H));
-        break;
+  Buffer<float> x_all(*xproj), out_all(*states), w(*w_gk), b(*b_hh);
+  auto loop = [&](int first, int count, bool serial) {
+    Buffer<float> x = x_all.cropped(1, first, count), out = out_all.cropped(1, first, count);
+    Buffer<float> before = zeros(S, out.raw_buffer()), no_addend = zeros(GH, out.raw_buffer());
+    Buffer<float> p = zeros(GH, out.raw_buffer());
+    for (int t = t0; t < t0 + T; ++t) {
+      Buffer<float> now = out.sliced(2, t), xt = x.sliced(2, t);
+      Buffer<float> prev = t == t0 ? before : out.sliced(2, t - 1);
+      if (int rc = step_product(serial, w, rows(prev, 0, H), no_addend, p)) return rc;
+      int rc = 0;
+      switch (cell) {
+        case Cell::rnn: rc = kiln_rnn_forward(xt, p, now); break;
+        case Cell::lstm:
+          rc = kiln_lstm_forward(xt, p, rows(prev, H, H), rows(now, 0, H), rows(now, H, H), rows(now, 2 * H, 4 * H));
+          break;
+        case Cell::gru:
+          rc = kiln_gru_forward(xt, p, b, rows(prev, 0, H), rows(now, 0, H), rows(now, H, 2 * H),
+                                rows(now, 3 * H, H), rows(now, 4 * H, H));
+          break;
+      }
+      if (rc) return rc;
     }
-    if (rc) return rc;
-  }
-  return 0;
+    return 0;
+  };
+  return over_sample_parts(n0, N, loop);
 }
 
 // d_gates(g, n, t) for the requested n and every t, from states(j, n, t), d_h(j, n, t)
@@ -110,35 +150,136 @@ extern "C" int kiln_recurrent_backward(int cell_kind, halide_buffer_t* states, h
     require(w_kg, {{0, H}, {0, GH}});
     return 0;
   }
-  Buffer<float> st(*states), dh(*d_h), w(*w_kg), out(*d_gates);
+  Buffer<float> st_all(*states), dh_all(*d_h), w(*w_kg), out_all(*d_gates);
   const int carry = kiln::gen::cells::carry_rows(H);
-  Buffer<float> before = zeros(S, d_gates), no_addend = zeros(H, d_gates), direct = zeros(H, d_gates);
-  Buffer<float> carry_in = zeros(carry, d_gates), carry_out = zeros(carry, d_gates);
-  for (int t = t0 + T - 1; t >= t0; --t) {
-    Buffer<float> now = st.sliced(2, t), prev = t == t0 ? before : st.sliced(2, t - 1);
-    Buffer<float> dht = dh.sliced(2, t), g = out.sliced(2, t);
-    Buffer<float> carry_h = rows(carry_in, 0, H), next_h = rows(carry_out, 0, H);
-    int rc = 0;
-    switch (cell) {
-      case Cell::rnn:
-        rc = kiln_rnn_backward(rows(now, 0, H), dht, carry_h, g);
-        if (!rc) rc = kiln_step_product(w, g, no_addend, next_h);
-        break;
-      case Cell::lstm:
-        rc = kiln_lstm_backward(rows(now, H, H), rows(now, 2 * H, 4 * H), rows(prev, H, H), dht, carry_h,
-                                rows(carry_in, H, H), rows(g, 0, H), rows(g, H, H), rows(g, 2 * H, H),
-                                rows(g, 3 * H, H), rows(carry_out, H, H));
-        if (!rc) rc = kiln_step_product(w, g, no_addend, next_h);
-        break;
-      case Cell::gru:
-        rc = kiln_gru_backward(rows(prev, 0, H), rows(now, H, 2 * H), rows(now, 3 * H, H), rows(now, 4 * H, H),
-                               dht, carry_h, rows(g, 0, H), rows(g, H, H), rows(g, 2 * H, H),
-                               rows(g, 3 * H, H), rows(g, 4 * H, H), rows(g, 5 * H, H), direct);
-        if (!rc) rc = kiln_step_product(w, rows(g, GH, GH), direct, next_h);
-        break;
+  auto loop = [&](int first, int count, bool serial) {
+    Buffer<float> st = st_all.cropped(1, first, count), dh = dh_all.cropped(1, first, count);
+    Buffer<float> out = out_all.cropped(1, first, count);
+    const halide_buffer_t* like = out.raw_buffer();
+    Buffer<float> before = zeros(S, like), no_addend = zeros(H, like), direct = zeros(H, like);
+    Buffer<float> carry_in = zeros(carry, like), carry_out = zeros(carry, like);
+    for (int t = t0 + T - 1; t >= t0; --t) {
+      Buffer<float> now = st.sliced(2, t), prev = t == t0 ? before : st.sliced(2, t - 1);
+      Buffer<float> dht = dh.sliced(2, t), g = out.sliced(2, t);
+      Buffer<float> carry_h = rows(carry_in, 0, H), next_h = rows(carry_out, 0, H);
+      int rc = 0;
+      switch (cell) {
+        case Cell::rnn:
+          rc = kiln_rnn_backward(rows(now, 0, H), dht, carry_h, g);
+          if (!rc) rc = step_product(serial, w, g, no_addend, next_h);
+          break;
+        case Cell::lstm:
+          rc = kiln_lstm_backward(rows(now, H, H), rows(now, 2 * H, 4 * H), rows(prev, H, H), dht, carry_h,
+                                  rows(carry_in, H, H), rows(g, 0, H), rows(g, H, H), rows(g, 2 * H, H),
+                                  rows(g, 3 * H, H), rows(carry_out, H, H));
+          if (!rc) rc = step_product(serial, w, g, no_addend, next_h);
+          break;
+        case Cell::gru:
+          rc = kiln_gru_backward(rows(prev, 0, H), rows(now, H, 2 * H), rows(now, 3 * H, H), rows(now, 4 * H, H),
+                                 dht, carry_h, rows(g, 0, H), rows(g, H, H), rows(g, 2 * H, H),
+                                 rows(g, 3 * H, H), rows(g, 4 * H, H), rows(g, 5 * H, H), direct);
+          if (!rc) rc = step_product(serial, w, rows(g, GH, GH), direct, next_h);
+          break;
+      }
+      if (rc) return rc;
+      std::swap(carry_in, carry_out);
     }
-    if (rc) return rc;
-    std::swap(carry_in, carry_out);
+    return 0;
+  };
+  return over_sample_parts(n0, N, loop);
+}
+
+// attention_lstm (generators/ops/attention.cpp; rows in cells.hpp): states(j, n, t) for the
+// requested n and every t, from xproj(g, n, t) (4H), w_gk(g, j) ([w_hh | w_ih's context
+// columns], gate rows innermost), keys_t(l, k, n) and the grid(c, l, n).
+// H, C, L: the hidden size, the grid's channels and locations (an input's extents are
+// not known in a bounds query).
+extern "C" int kiln_attention_forward(int H, int C, int L, halide_buffer_t* xproj, halide_buffer_t* w_gk,
+                                      halide_buffer_t* keys_t, halide_buffer_t* grid, halide_buffer_t* states) {
+  const int S = kiln::gen::cells::attention_state_rows(H, C, L), GH = 4 * H;
+  const int n0 = dim(states, 1).min, N = dim(states, 1).extent;
+  const int t0 = dim(states, 2).min, T = dim(states, 2).extent;
+  if (t0 != 0) return whole_sequences_only();
+  if (xproj->is_bounds_query() || w_gk->is_bounds_query() || keys_t->is_bounds_query() || grid->is_bounds_query()) {
+    require(xproj, {{0, GH}, {n0, N}, {t0, T}});
+    require(w_gk, {{0, GH}, {0, H + C}});
+    require(keys_t, {{0, L}, {0, H}, {n0, N}});
+    require(grid, {{0, C}, {0, L}, {n0, N}});
+    return 0;
   }
-  return 0;
+  const int z_row = kiln::gen::cells::attention_context_row(H), alpha_row = z_row + C;
+  Buffer<float> x_all(*xproj), out_all(*states), w(*w_gk), keys_all(*keys_t), grid_all(*grid);
+  auto loop = [&](int first, int count, bool serial) {
+    Buffer<float> x = x_all.cropped(1, first, count), out = out_all.cropped(1, first, count);
+    Buffer<float> keys = keys_all.cropped(2, first, count), a = grid_all.cropped(2, first, count);
+    const halide_buffer_t* like = out.raw_buffer();
+    Buffer<float> before = zeros(S, like), no_addend = zeros(GH, like), p = zeros(GH, like);
+    Buffer<float> hz = zeros(H + C, like);  // the product's [h_{t-1}; z_t]
+    for (int t = t0; t < t0 + T; ++t) {
+      Buffer<float> now = out.sliced(2, t), xt = x.sliced(2, t);
+      Buffer<float> prev = t == t0 ? before : out.sliced(2, t - 1);
+      Buffer<float> h_prev = rows(prev, 0, H), z = rows(now, z_row, C), alpha = rows(now, alpha_row, L);
+      if (int rc = kiln_attend_forward(h_prev, keys, a, alpha, z)) return rc;
+      Buffer<float> hz_h = rows(hz, 0, H), hz_z = rows(hz, H, C);
+      hz_h.copy_from(h_prev);
+      hz_z.copy_from(z);
+      if (int rc = step_product(serial, w, hz, no_addend, p)) return rc;
+      if (int rc = kiln_lstm_forward(xt, p, rows(prev, H, H), rows(now, 0, H), rows(now, H, H), rows(now, 2 * H, 4 * H)))
+        return rc;
+    }
+    return 0;
+  };
+  return over_sample_parts(n0, N, loop);
+}
+
+// d_all(g, n, t) for the requested n and every t (rows: d_gates, d_z, d_e), from
+// states(j, n, t), d_hz(j, n, t) (d loss / d [h; z] from the layers above), w_kg(j, g),
+// keys(k, l, n) and grid_t(l, c, n).
+extern "C" int kiln_attention_backward(int H, int C, int L, halide_buffer_t* states, halide_buffer_t* d_hz,
+                                       halide_buffer_t* w_kg, halide_buffer_t* keys, halide_buffer_t* grid_t,
+                                       halide_buffer_t* d_all) {
+  const int HC = H + C, GH = 4 * H, S = kiln::gen::cells::attention_state_rows(H, C, L);
+  const int n0 = dim(d_all, 1).min, N = dim(d_all, 1).extent;
+  const int t0 = dim(d_all, 2).min, T = dim(d_all, 2).extent;
+  if (t0 != 0) return whole_sequences_only();
+  if (states->is_bounds_query() || d_hz->is_bounds_query() || w_kg->is_bounds_query() ||
+      keys->is_bounds_query() || grid_t->is_bounds_query()) {
+    require(states, {{0, S}, {n0, N}, {t0, T}});
+    require(d_hz, {{0, HC}, {n0, N}, {t0, T}});
+    require(w_kg, {{0, HC}, {0, GH}});
+    require(keys, {{0, H}, {0, L}, {n0, N}});
+    require(grid_t, {{0, L}, {0, C}, {n0, N}});
+    return 0;
+  }
+  const int alpha_row = kiln::gen::cells::attention_context_row(H) + C;
+  Buffer<float> st_all(*states), dhz_all(*d_hz), w(*w_kg), keys_all(*keys), grid_all(*grid_t), out_all(*d_all);
+  const int carry = kiln::gen::cells::carry_rows(H);
+  auto loop = [&](int first, int count, bool serial) {
+    Buffer<float> st = st_all.cropped(1, first, count), dhz = dhz_all.cropped(1, first, count);
+    Buffer<float> out = out_all.cropped(1, first, count);
+    Buffer<float> k = keys_all.cropped(2, first, count), a = grid_all.cropped(2, first, count);
+    const halide_buffer_t* like = out.raw_buffer();
+    Buffer<float> before = zeros(S, like), addend = zeros(HC, like), hz_grad = zeros(HC, like);
+    Buffer<float> carry_in = zeros(carry, like), carry_out = zeros(carry, like);
+    for (int t = t0 + T - 1; t >= t0; --t) {
+      Buffer<float> now = st.sliced(2, t), prev = t == t0 ? before : st.sliced(2, t - 1);
+      Buffer<float> dt = dhz.sliced(2, t), g = out.sliced(2, t);
+      if (int rc = kiln_lstm_backward(rows(now, H, H), rows(now, 2 * H, 4 * H), rows(prev, H, H), rows(dt, 0, H),
+                                      rows(carry_in, 0, H), rows(carry_in, H, H), rows(g, 0, H), rows(g, H, H),
+                                      rows(g, 2 * H, H), rows(g, 3 * H, H), rows(carry_out, H, H)))
+        return rc;
+      // d [h_{t-1}; z_t] = [0; d_zo] + the product's transpose times d_gates.
+      Buffer<float> addend_z = rows(addend, H, C);
+      addend_z.copy_from(rows(dt, H, C));
+      if (int rc = step_product(serial, w, rows(g, 0, GH), addend, hz_grad)) return rc;
+      Buffer<float> d_z = rows(hz_grad, H, C), g_z = rows(g, GH, C);
+      g_z.copy_from(d_z);
+      if (int rc = kiln_attend_backward(d_z, rows(now, alpha_row, L), a, k, rows(hz_grad, 0, H),
+                                        rows(g, GH + C, L), rows(carry_out, 0, H)))
+        return rc;
+      std::swap(carry_in, carry_out);
+    }
+    return 0;
+  };
+  return over_sample_parts(n0, N, loop);
 }

@@ -67,6 +67,18 @@ void roi_align_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&
 void roi_pool_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 void roi_pool_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 void target_loss_forward(const Node&, const Tensor& in, const Context&, NodeFuncs&);
+// attention_lstm (attention.cpp): the embedded words, the grid; params w_ih, w_hh, b_ih,
+// b_hh, key.weight.
+void attention_lstm_forward(const Node&, const Tensor& words, const Tensor& grid, std::span<const Func> params,
+                            NodeFuncs&);
+void attention_lstm_adjoint(const Node&, const Tensor& words, const Tensor& grid, std::span<const Func> params,
+                            const Context&, NodeFuncs&);
+// coordinates (spatial.cpp).
+void coordinates_forward(const Node&, const Tensor& in, NodeFuncs&);
+void coordinates_adjoint(const Node&, const Tensor& in, NodeFuncs&);
+// affine_sample (spatial.cpp): the image, then the 6 offsets of the affine map.
+void affine_sample_forward(const Node&, const Tensor& in, const Tensor& offsets, NodeFuncs&);
+void affine_sample_adjoint(const Node&, const Tensor& in, const Tensor& offsets, NodeFuncs&);
 void target_loss_adjoint(const Node&, const Tensor& in, const Context&, NodeFuncs&);
 
 // in(x, y, c, n) with `outside` beyond its H x W: the padding of a convolution or

@@ -1,4 +1,4 @@
-"""kiln against PyTorch on seven models: forward output, loss and every gradient.
+"""kiln against PyTorch on nine models: forward output, loss and every gradient.
 
     /usr/bin/python3 tests/cli/torch_interop.py path/to/kiln
 
@@ -16,6 +16,10 @@ The models, each with its PyTorch twin in tests/fixtures/:
                           with a target_loss each, their outputs joined
   two_stage               two_stage_torch.py: roi_align and roi_pool (torchvision's) of a region list
                           given with the batch, a head per region beside a dense head
+  stn_mnist               stn_mnist_torch.py: a spatial transformer (F.affine_grid,
+                          F.grid_sample), and its resampled image ('attention')
+  captioner               captioner_torch.py: soft attention inside an LSTM cell over a
+                          conv grid, words given with the batch, every step's attention
 For each model, seed and batch size (a fixture may name its own BATCHES), the fixture
 writes PyTorch's weights (state_dict names), inputs and a float64 reference; `kiln
 forward` and `kiln gradients` run on the same files, and every element is compared. The
@@ -44,11 +48,13 @@ except ImportError as error:
     sys.exit(1)
 
 sys.path.insert(0, FIXTURES)
+import captioner_torch  # noqa: E402
 import char_lstm_torch  # noqa: E402
 import dilated_grouped_maxout_torch  # noqa: E402
 import fcn_shapes_torch  # noqa: E402
 import lenet5_torch  # noqa: E402
 import safetensors_io  # noqa: E402
+import stn_mnist_torch  # noqa: E402
 import two_heads_torch  # noqa: E402
 import two_stage_torch  # noqa: E402
 import yolo_shapes_torch  # noqa: E402
@@ -74,7 +80,7 @@ def relative_error(got, want):
 MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_maxout_torch),
           ("char_lstm", char_lstm_torch), ("fcn_shapes", fcn_shapes_torch),
           ("yolo_shapes", yolo_shapes_torch), ("two_heads", two_heads_torch),
-          ("two_stage", two_stage_torch))
+          ("two_stage", two_stage_torch), ("stn_mnist", stn_mnist_torch), ("captioner", captioner_torch))
 
 
 def check_case(kiln, workdir, model, fixture, seed, batch):

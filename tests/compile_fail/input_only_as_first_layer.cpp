@@ -1,5 +1,6 @@
-// A second input(...) in the middle of a model: kiln models have one input.
-// expect-first: kiln::shape_error::input_only_as_first_layer<2, kiln::Label{"input"}, kiln::Shape{0, int [4]()}>
+// A second input(...) in the middle of a model: beside the first, a model reads only a
+// decoder's words (a later input node is named "words" for them).
+// expect-first: kiln::shape_error::input_only_as_first_layer<2, kiln::Label{"words"}, kiln::Shape{0, int [4]()}>
 // expect: static assertion failed: kiln::model: input(...) may only be the first layer
 #include "dsl/kiln.hpp"
 

@@ -180,3 +180,37 @@ constexpr auto region_head = model("t", input(4, 8, 8), roi_align(6, 2, 0.5f), d
 static_assert(region_head.error.problem == Problem::none);
 static_assert(region_head[1].shape == shape(6, 4 * 2 * 2) && region_head[2].shape == shape(6, 5));
 }  // namespace
+
+namespace {
+// spatial_transformer(localization, H, W): the localization reads the block's entry; the
+// sampler reads the entry and the localization's 6 offsets.
+//   0 input 1x12x12, 1 flatten1, 2 fc1 (6), 3 transformer1 (1x8x8), 4 flatten2, 5 fc2
+constexpr auto transformed = model("t", input(1, 12, 12),
+    spatial_transformer(sequence(flatten, dense(6)), 8, 8), flatten, dense(10));
+static_assert(transformed.error.problem == Problem::none);
+static_assert(transformed[1].inputs == reads(0) && transformed[3].op == Op::affine_sample);
+static_assert(transformed[3].inputs == reads(0, 2) && transformed[3].name == Label("transformer1"));
+static_assert(transformed[3].shape == shape(1, 8, 8) && transformed[4].inputs == reads(3));
+// Without a size, the input's.
+static_assert(model("t", input(2, 5, 7), spatial_transformer(sequence(flatten, dense(6))))[3].shape == shape(2, 5, 7));
+
+// decoder(tokens(T, V), parts...): the words are a second input node, named "words"; its
+// parts chain from it; the attention_lstm also reads the block's entry (the grid).
+//   0 input 3x8x8, 1 conv1 (4x8x8), 2 words (5x1), 3 embedding1, 4 decoder, 5 fc1, 6 loss
+constexpr auto captioning = model("t", input(3, 8, 8), conv2d(4, 3, pad(1)),
+    decoder(tokens(5, 7), embedding(3), attention_lstm(6).named("decoder")), dense(7), softmax_cross_entropy);
+static_assert(captioning.error.problem == Problem::none);
+static_assert(captioning[2].op == Op::input && captioning[2].name == Label("words") && captioning[2].inputs == reads(no_input));
+static_assert(captioning[3].inputs == reads(2) && captioning[4].inputs == reads(3, 1));
+static_assert(captioning[4].context == 4 && captioning[4].shape == shape(5, 6 + 4));
+static_assert(captioning.output_shape() == shape(5, 7));
+static_assert(captioning.side_input().kind == SideKind::words && captioning.side_input().rows == 5 &&
+              captioning.side_input().node == 2 && captioning.side_input().vocabulary == 7);
+// Its parameters: nn.LSTMCell(E + C, H)'s four with the _l0 names, then the keys' weight.
+constexpr auto caption_table = captioning.parameter_table();
+static_assert(caption_table[3].name == Label("decoder.weight_ih_l0") && caption_table[3].shape == shape(24, 3 + 4));
+static_assert(caption_table[4].name == Label("decoder.weight_hh_l0") && caption_table[4].shape == shape(24, 6));
+static_assert(caption_table[7].name == Label("decoder.key.weight") && caption_table[7].shape == shape(6, 4));
+static_assert(caption_table[8].name == Label("fc1.weight"));
+static_assert(captioning.parameter_count() == 4 * 27 + 4 + 7 * 3 + 24 * 7 + 24 * 6 + 48 + 24 + 7 * 10 + 7);
+}  // namespace

@@ -21,7 +21,7 @@ static_assert(model("t", input(4), dense(2)).error.problem == Problem::none);
 static_assert(model("t", conv2d(6, 5), relu).error ==
               error(Problem::first_layer_must_be_input, 0, "conv1", {}));
 static_assert(model("t", input(4), dense(3), input(2)).error ==
-              error(Problem::input_only_as_first_layer, 2, "input", {}));
+              error(Problem::input_only_as_first_layer, 2, "words", {}));
 static_assert(model("t", input(1, 28, 28), flatten, conv2d(6, 5)).error ==
               error(Problem::conv2d_expects_an_image, 2, "conv1", shape(784)));
 static_assert(model("t", input(10), avg_pool(2)).error ==
@@ -72,6 +72,19 @@ static_assert(model("t", input(3, 9, 6), max_pool(7)).error ==
 static_assert(model("t", input(3, 4, 4), conv2d(8, kernel(3, 7), pad(1))).error ==
               error(Problem::window_larger_than_padded_input, 1, "conv1", shape(3, 4, 4),
                     shape(3, 7)));
+
+// The attention ops: a transformer's localization must give 6 numbers; an attention_lstm
+// reads a sequence and an image; one input beside the first, at most.
+static_assert(model("t", input(1, 8, 8), spatial_transformer(sequence(flatten, dense(5)))).error ==
+              error(Problem::transformer_expects_an_image_and_six_offsets, 3, "transformer1", shape(1, 8, 8),
+                    shape(5)));
+static_assert(model("t", input(1, 8, 8), spatial_transformer(sequence(flatten, dense(6)), 4, 0)).error.problem ==
+              Problem::non_positive_size);
+static_assert(model("t", input(3, 4, 4), flatten, decoder(tokens(3, 5), embedding(2), attention_lstm(4))).error ==
+              error(Problem::attention_expects_a_sequence_and_an_image, 4, "attention_lstm1", shape(3, 2), shape(48)));
+static_assert(model("t", input(3, 4, 4), decoder(tokens(3, 5), embedding(2), attention_lstm(4)),
+                    decoder(tokens(3, 5).named("more"), embedding(2), lstm(4))).error ==
+              error(Problem::one_side_input_only, 4, "more", shape(3, 1)));
 
 // The first problem wins: the dense at 1 is reported, not the conv2d at 2.
 static_assert(model("t", input(1, 8, 8), dense(4), conv2d(2, 3)).error.layer == 1);

@@ -144,6 +144,12 @@ const std::vector<OpCase> op_cases = {
     {"roi_pool 7x7 bins (more bins than pixels, overlapping), scale 1/4", roi_pool(5, 7, 0.25f), {shape(2, 4, 5)}},
     {"roi_pool 2x2 bins, ties", roi_pool(8, 2, 0.5f), {shape(2, 5, 7)}, Data::ties},
     {"roi_pool 7x7 bins, ties", roi_pool(5, 7, 0.25f), {shape(2, 4, 5)}, Data::ties},
+    // Offsets U(-1, 1) from the identity: maps that shrink, grow, shear, flip and move
+    // the grid, part of it off the image.
+    {"affine_sample 5x6 -> 4x3", affine_sample(4, 3), {shape(2, 5, 6), shape(6)}},
+    {"affine_sample, the input's size", affine_sample(), {shape(3, 4, 4), shape(6)}},
+    {"affine_sample 3x7 -> 6x5 (upsampling)", affine_sample(6, 5), {shape(1, 3, 7), shape(6)}},
+    {"coordinates", coordinates, {shape(3, 4, 5)}},
 };
 
 // A region layer's regions [N, R, 4] for features of shape s: region r of each sample is, by
@@ -172,6 +178,8 @@ Node placed(Node node, const std::vector<Shape>& in) {
   if (node.name.empty()) node.name = Label(default_stem(node.op)).append(1);
   if (node.op == Op::add) {
     node.shape = in[0];
+  } else if (node.op == Op::affine_sample) {  // shape inference wants a localization branch
+    node.shape = node.kernel_h > 0 ? shape(in[0].channels(), node.kernel_h, node.kernel_w) : in[0];
   } else if (node.op == Op::concat) {
     int channels = 0;
     for (Shape s : in) channels += s.channels();

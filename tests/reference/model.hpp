@@ -3,6 +3,7 @@
 // DSL's node records and parameter table; knows nothing of Halide.
 #pragma once
 #include "dsl/kiln.hpp"
+#include "reference/attention.hpp"
 #include "reference/normalization.hpp"
 #include "reference/ops.hpp"
 #include "reference/recurrent.hpp"
@@ -24,7 +25,8 @@ struct Mode {
 // The value of a node that is not a loss, from its inputs (batch first) and the tensors
 // it owns in table order, in PyTorch layout: conv2d and dense weight and bias, prelu its
 // weight, batch_norm weight, bias, running_mean, running_var (and the count), embedding
-// its table, rnn / lstm / gru weight_ih, weight_hh, bias_ih, bias_hh.
+// its table, rnn / lstm / gru weight_ih, weight_hh, bias_ih, bias_hh (attention_lstm then
+// key.weight).
 inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
                       const std::vector<Tensor>& owned, Mode mode = {}) {
   const Tensor* weight = owned.size() > 0 ? &owned[0] : nullptr;
@@ -45,6 +47,10 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
       const Cell cell = node.op == Op::rnn ? Cell::rnn : node.op == Op::lstm ? Cell::lstm : Cell::gru;
       return recurrent(cell, *in[0], owned[0], owned[1], owned[2], owned[3], node.last_step);
     }
+    case Op::attention_lstm:
+      return attention_lstm(*in[0], *in[1], owned[0], owned[1], owned[2], owned[3], owned[4]);
+    case Op::coordinates: return coordinates(*in[0]);
+    case Op::affine_sample: return affine_sample(*in[0], *in[1], node.shape.height(), node.shape.width());
     case Op::flatten: return flatten(*in[0]);
     case Op::relu: return relu(*in[0]);
     case Op::sigmoid: return sigmoid(*in[0]);
@@ -82,20 +88,26 @@ inline Tensor parameter(const Parameter& p, const std::vector<double>& flat) {
   return t;
 }
 
-// Every node's value for flat parameters, a batch (N, input shape...) and labels; the
-// loss node's value is `loss` (NaN for a model without one).
+// Every node's value for flat parameters, a batch (N, input shape...), labels and, for a
+// captioner, its words {N, T, 1}; the loss node's value is `loss` (NaN for a model
+// without one).
 struct ModelValues {
   std::vector<Tensor> nodes;
   double loss = std::numeric_limits<double>::quiet_NaN();
 };
 inline ModelValues evaluate(const ModelView& model, const std::vector<double>& params,
                             const std::vector<double>& buffers, const Tensor& input,
-                            const std::vector<int>& labels, Mode mode) {
+                            const std::vector<int>& labels, Mode mode, const Tensor* words = nullptr) {
   ModelValues v;
   v.nodes.resize(model.nodes.size());
   v.nodes[0] = input;
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     const Node& node = model.nodes[i];
+    if (node.op == Op::input) {  // a decoder's words
+      if (!words) throw std::invalid_argument("reference::evaluate: the model reads words; none were given");
+      v.nodes[i] = *words;
+      continue;
+    }
     std::vector<const Tensor*> in;
     for (int k = 0; k < node.input_count(); ++k) in.push_back(&v.nodes[node.inputs[k]]);
     if (is_loss(node.op)) {  // labels [N], [N, T] for per-step logits, [N, H, W] per pixel
@@ -113,8 +125,8 @@ inline ModelValues evaluate(const ModelView& model, const std::vector<double>& p
 }
 // A model without buffers, in training mode with seed 0.
 inline ModelValues evaluate(const ModelView& model, const std::vector<double>& params,
-                            const Tensor& input, const std::vector<int>& labels) {
-  return evaluate(model, params, {}, input, labels, Mode{});
+                            const Tensor& input, const std::vector<int>& labels, const Tensor* words = nullptr) {
+  return evaluate(model, params, {}, input, labels, Mode{}, words);
 }
 
 
