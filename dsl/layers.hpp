@@ -441,6 +441,24 @@ constexpr SideInput side_input_of(const Nodes& nodes) {
   }
   return {};
 }
+// The recurrent state a model carries from one window of a sequence to the next
+// (truncated backpropagation through time): per sample, each rnn, lstm and gru layer's
+// state after its last step, in node order: h (H) for rnn and gru, h then c (2 H) for
+// lstm. Entries start a window from it and return the one after it (generators/
+// entries.hpp); zeros are a fresh start. An attention_lstm (a decoder: every caption
+// its own sequence) starts from zero in every window and carries nothing.
+constexpr int carried_rows(const Node& n) {
+  return n.op == Op::lstm ? 2 * n.units : n.op == Op::rnn || n.op == Op::gru ? n.units : 0;
+}
+// Node `node`'s first row in the carried state, or with node = nodes.size() its size.
+template <class Nodes>
+constexpr int carried_offset(const Nodes& nodes, int node) {
+  int rows = 0;
+  for (int i = 0; i < node; ++i) rows += carried_rows(nodes[i]);
+  return rows;
+}
+template <class Nodes>
+constexpr int carried_state_of(const Nodes& nodes) { return carried_offset(nodes, int(nodes.size())); }
 // The vocabulary of the model's token ids (its tokens input, or a decoder's words); 0
 // without any.
 template <class Nodes>

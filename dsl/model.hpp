@@ -47,6 +47,8 @@ struct Model {
   }
   // What the batch carries beside the input (layers.hpp): rois, words, or nothing.
   constexpr SideInput side_input() const { return side_input_of(nodes); }
+  // Floats of recurrent state per sample carried between windows (layers.hpp); 0 without.
+  constexpr int carried_state() const { return carried_state_of(nodes); }
   // Whether the loss is a target_loss (float targets, not int32 labels).
   constexpr bool uses_targets() const {
     const int loss = loss_node();

@@ -42,6 +42,8 @@ inline bool uses_targets(const ModelView& m) {
 
 // What the batch carries beside the input (Model::side_input): rois, words, or nothing.
 inline SideInput side_input(const ModelView& m) { return side_input_of(m.nodes); }
+// Floats of recurrent state per sample carried between windows (layers.hpp); 0 without.
+inline int carried_state(const ModelView& m) { return carried_state_of(m.nodes); }
 // The regions per image of the model's region layers (roi_align, roi_pool) (Model::region_count); 0 without.
 inline int region_count(const ModelView& m) {
   const SideInput side = side_input(m);

@@ -15,6 +15,10 @@ struct Recipe {
   float weight_decay = 0.0f;
   int augment_shift = 0;                 // random translations of up to this many pixels
   float clip_norm = 0.0f;                // > 0: gradients clipped to this global L2 norm
+  // Language models: "random" windows, each from a zero state, or "streams": truncated
+  // backpropagation through time, the recurrent state carried between batches
+  // (runtime/language_model.hpp).
+  std::string_view windows = "random";
 };
 
 }  // namespace kiln

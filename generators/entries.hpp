@@ -1,9 +1,9 @@
 // The three generated entries of a model, as Halide generators:
-//   forward(params, buffers, input[, side]) -> output                      (inference)
-//   gradients(params, buffers, input[, side], labels, seed) -> loss, grad_params, grad_input
-//   train_step(params, m, v, buffers, input[, side], labels, seed, hyper-parameters, clip_norm)
-//       -> loss, params', m', v', buffers'
-//   attention(params, buffers, input[, side]) -> where the model looks (models with an
+//   forward(params, buffers, input[, side][, state]) -> output[, state_out]    (inference)
+//   gradients(params, buffers, input[, side][, state], labels, seed) -> loss, grad_params, grad_input
+//   train_step(params, m, v, buffers, input[, side][, state], labels, seed, hyper-parameters,
+//       clip_norm) -> loss, params', m', v', buffers'[, state_out]
+//   attention(params, buffers, input[, side][, state]) -> where the model looks (models with an
 //       attention_lstm or affine_sample only; inference): an attention_lstm's weights
 //       over its grid's locations at every step (l, t, n), [N, T, L]; a spatial
 //       transformer's resampled image (x, y, c, n), [N, C, H, W]
@@ -16,7 +16,10 @@
 // (Halide dims x, y, c, plane, n); side, what the batch carries beside the input
 // (SideInput): for models with region layers (roi_align, roi_pool) "rois", float32
 // [N, R, 4] regions (x0, y0, x1, y1 in input pixels; Halide dims k, r, n), for a
-// decoder "words", float32 [N, T, 1] token ids (Halide dims 0, t, n); output the
+// decoder "words", float32 [N, T, 1] token ids (Halide dims 0, t, n); state, for models
+// with rnn, lstm or gru layers, the recurrent state the window starts from, float32
+// [N, S] (carried_state, dsl/layers.hpp; Halide dims j, n), and state_out the one after
+// it (truncated backpropagation through time: no gradient flows into state); output the
 // model output (Halide dims k, n for logits). train_step may be called with params'
 // aliasing params (and m', v' aliasing m, v, buffers' aliasing buffers): the update
 // reads each element only before writing it.
@@ -41,15 +44,16 @@ using ViewFn = ModelView (*)();
 // What an entry's inputs depend on, known when the generator class is built: the
 // element type of its labels (int32 class labels, or float targets for a target_loss)
 // and what the batch carries beside the input (SideInput: rows x columns per sample).
-template <class LabelType, SideKind Side, int Rows, int Columns>
+template <class LabelType, SideKind Side, int Rows, int Columns, int Carried>
 struct EntryTraits {
   using Label = LabelType;
   static constexpr SideKind side = Side;
   static constexpr int side_rows = Rows, side_columns = Columns;
+  static constexpr int carried = Carried;  // floats of recurrent state per sample
 };
 template <const auto& M>
 using TraitsOf = EntryTraits<std::conditional_t<M.uses_targets(), float, int32_t>, M.side_input().kind,
-                             M.side_input().rows, M.side_input().columns>;
+                             M.side_input().rows, M.side_input().columns, M.carried_state()>;
 
 // What the batch carries beside the input, float [N, rows, columns] (Halide dims k, r, n),
 // the input right after the batch: "rois" [N, R, 4] for models with region layers,
@@ -69,6 +73,38 @@ template <class Traits>
 struct SideInputOf<Traits, SideKind::none> {
   Halide::Func func() const { return {}; }
   void estimate(int) {}
+};
+
+// The recurrent state a window starts from, "state" float [N, S] (Halide dims j, n; S =
+// carried_state, dsl/layers.hpp), after the side input; and for forward and train_step
+// the state after the window, "state_out", their last output (CarriedStateOut). Nothing for
+// models without rnn, lstm or gru layers.
+template <class Traits, bool = (Traits::carried > 0)>
+struct CarriedStateOf {
+  Halide::GeneratorInput<Halide::Buffer<float>> state{"state", 2};
+  Halide::Func func() const { return state; }
+  void estimate(int batch) {
+    state.dim(0).set_estimate(0, Traits::carried);
+    state.dim(1).set_estimate(0, batch);
+  }
+};
+template <class Traits>
+struct CarriedStateOf<Traits, false> {
+  Halide::Func func() const { return {}; }
+  void estimate(int) {}
+};
+template <class Traits, bool = (Traits::carried > 0)>
+struct CarriedStateOut {
+  Halide::GeneratorOutput<Halide::Buffer<float>> state_out{"state_out", 2};
+  void set(const Halide::Func& f, int batch) {
+    state_out = f;
+    state_out.dim(0).set_estimate(0, Traits::carried);
+    state_out.dim(1).set_estimate(0, batch);
+  }
+};
+template <class Traits>
+struct CarriedStateOut<Traits, false> {
+  void set(const Halide::Func&, int) {}
 };
 
 template <class Self, ViewFn View>
@@ -184,7 +220,9 @@ struct Forward : EntryBase<Forward<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   SideInputOf<Traits> side;
+  CarriedStateOf<Traits> state;
   typename B::template Output<Halide::Buffer<float>> output{"output", B::output_dims()};
+  CarriedStateOut<Traits> state_out;
 
   void generate() {
     const bool channels_last = B::channels_last_io(true);
@@ -194,10 +232,12 @@ struct Forward : EntryBase<Forward<View, Traits>, View> {
     if (uses_targets(B::model())) no_labels(dims().targets_of(out)) = 0.0f;
     else no_labels(dims().positions(out)) = 0;
     const Halide::Func in = channels_last ? nchw_view(input, B::model().input_shape()) : Halide::Func(input);
-    LoweredModel m = lower_model(B::model(), {params, buffers, in, no_labels, batch, 0, side.func(), B::knobs("forward")},
-                                 false);
+    LoweredModel m = lower_model(
+        B::model(), {params, buffers, in, no_labels, batch, 0, side.func(), state.func(), B::knobs("forward")}, false);
     side.estimate(B::batch_estimate);
+    state.estimate(B::batch_estimate);
     output = channels_last ? gen::channels_last(m.output, B::model().output_shape()) : m.output;
+    state_out.set(m.state_out, B::batch_estimate);
     params.dim(0).set_estimate(0, int(B::model().parameter_count));
     B::estimate_flat(buffers, B::buffer_floats());
     B::estimate_batch_input(input, channels_last);
@@ -213,6 +253,7 @@ struct Gradients : EntryBase<Gradients<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   SideInputOf<Traits> side;
+  CarriedStateOf<Traits> state;
   typename B::template Input<Halide::Buffer<typename Traits::Label>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
@@ -222,9 +263,10 @@ struct Gradients : EntryBase<Gradients<View, Traits>, View> {
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, side.func(), B::knobs("gradients")},
-                                 true);
+    LoweredModel m = lower_model(
+        B::model(), {params, buffers, input, labels, batch, seed, side.func(), state.func(), B::knobs("gradients")}, true);
     side.estimate(B::batch_estimate);
+    state.estimate(B::batch_estimate);
     B::estimate_flat(buffers, B::buffer_floats());
     seed.set_estimate(0);
     loss = m.loss;
@@ -251,6 +293,7 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   SideInputOf<Traits> side;
+  CarriedStateOf<Traits> state;
   typename B::template Input<Halide::Buffer<typename Traits::Label>> labels{"labels", B::label_dims()};
   typename B::template Input<int> seed{"seed", 0};
   typename B::template Input<int> optimizer{"optimizer", 0, 0, optimizer_kinds - 1};
@@ -265,15 +308,18 @@ struct TrainStep : EntryBase<TrainStep<View, Traits>, View> {
   typename B::template Output<Halide::Buffer<float>> loss{"loss", 0};
   typename B::template Output<Halide::Func> updated{"updated", {Halide::Float(32), Halide::Float(32), Halide::Float(32)}, 1};
   typename B::template Output<Halide::Buffer<float>> buffers_out{"buffers_out", 1};
+  CarriedStateOut<Traits> state_out;
 
   void generate() {
     B::channels_last_io(false);  // nchw only
     Halide::Expr batch = input.dim(B::input_dims() - 1).extent();
-    LoweredModel m = lower_model(B::model(), {params, buffers, input, labels, batch, seed, side.func(), B::knobs("train_step")},
-                                 true);
+    LoweredModel m = lower_model(
+        B::model(), {params, buffers, input, labels, batch, seed, side.func(), state.func(), B::knobs("train_step")}, true);
     side.estimate(B::batch_estimate);
+    state.estimate(B::batch_estimate);
     loss = m.loss;
     buffers_out = m.buffers_out;
+    state_out.set(m.state_out, B::batch_estimate);
     B::estimate_flat(buffers, B::buffer_floats());
     buffers_out.dim(0).set_estimate(0, B::buffer_floats());
     seed.set_estimate(0);
@@ -307,6 +353,7 @@ struct Attention : EntryBase<Attention<View, Traits>, View> {
   typename B::template Input<Halide::Buffer<float>> buffers{"buffers", 1};
   typename B::template Input<Halide::Buffer<float>> input{"input", B::input_dims()};
   SideInputOf<Traits> side;
+  CarriedStateOf<Traits> state;
   typename B::template Output<Halide::Buffer<float>> attention{"attention", attention_shape(B::model()).rank + 1};
 
   void generate() {
@@ -320,8 +367,9 @@ struct Attention : EntryBase<Attention<View, Traits>, View> {
     const Shape out = model.output_shape();
     if (uses_targets(model)) no_labels(dims().targets_of(out)) = 0.0f;
     else no_labels(dims().positions(out)) = 0;
-    LoweredModel m = lower_model(model, {params, buffers, input, no_labels, batch, 0, side.func(), B::knobs("attention")},
-                                 false);
+    LoweredModel m = lower_model(
+        model, {params, buffers, input, no_labels, batch, 0, side.func(), state.func(), B::knobs("attention")}, false);
+    state.estimate(B::batch_estimate);
     NodeFuncs& f = m.nodes[node];
     attention = model.nodes[node].op == Op::attention_lstm ? f["attention"] : f["out"];
     side.estimate(B::batch_estimate);

@@ -121,9 +121,27 @@ LoweredModel lower_model(const ModelView& model, const ModelInputs& inputs, bool
   for (std::size_t i = 1; i < model.nodes.size(); ++i) {
     for (const Parameter& p : model.parameters_of(int(i))) views[i].push_back(parameter_view(params, p));
     for (const Parameter& p : model.buffers_of(int(i))) views[i].push_back(parameter_view(inputs.buffers, p));
+    if (carried_rows(model.nodes[i]) > 0) {  // its slice of the carried state, n clamped
+      Func initial(func_name(model.nodes[i].name, "initial"));
+      const int first = carried_offset(model.nodes, int(i));
+      initial(d.i, d.n) = inputs.state.defined() ? inputs.state(first + d.i, clamp(d.n, 0, batch - 1)) : Expr(0.0f);
+      m.nodes[i]["initial"] = initial;
+    }
     lower_forward(model.nodes[i], tensors_in(int(i)), views[i], context_of(int(i)), m.nodes[i]);
   }
   m.output = m.nodes[model.output_node]["out"];
+  if (const int rows = carried_state(model); rows > 0) {  // each layer's state after its last step
+    Func state_out("state_out");
+    state_out(d.i, d.n) = 0.0f;
+    for (std::size_t i = 1; i < model.nodes.size(); ++i) {
+      const Node& node = model.nodes[i];
+      if (carried_rows(node) == 0) continue;
+      RDom r(0, carried_rows(node), func_name(node.name, "r_state"));
+      const int steps = model.nodes[node.inputs[0]].shape[0];  // states: step 0 the start, step T the end
+      state_out(carried_offset(model.nodes, int(i)) + r, d.n) = m.nodes[i]["states"](r, d.n, steps);
+    }
+    m.state_out = state_out;
+  }
   if (targets_of.size() > 1) {  // the heads' target_losses: their sum
     Expr total = 0.0f;
     for (const auto& [i, targets] : targets_of) total += m.nodes[i]["out"]();

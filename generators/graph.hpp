@@ -14,6 +14,9 @@ struct LoweredModel {
   Func grad_input;   // d loss / d input, same dims as the input
   bool grad_input_is_sum = false;  // the input feeds several nodes: a Func of its own
   Func buffers_out;  // buffers_out(j): the buffers after a training step's batch
+  // state_out(j, n): the recurrent state after the window (carried_state, dsl/layers.hpp),
+  // for models with rnn, lstm or gru layers.
+  Func state_out;
 };
 
 // What the model is lowered from: params(j) the flat parameter buffer, buffers(j) the
@@ -28,6 +31,9 @@ struct ModelInputs {
   // side(k, r, n): the region layers' regions, corner k of region r; or side(0, t, n): a
   // decoder's words so far, token ids as floats. Undefined for models without.
   Func side;
+  // state(j, n): the recurrent state the window starts from (carried_state); undefined:
+  // zeros.
+  Func state;
   Knobs knobs = {};  // the tuned knobs per layer (a record's, conv_lowerings_of's)
 };
 

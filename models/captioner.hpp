@@ -2,8 +2,7 @@
 // procedural captions (runtime/captions.hpp): 3 x 48 x 48 images of one or two coloured
 // shapes, sentences of up to 8 words from a vocabulary of 13 ("a red circle left of a
 // blue square"). Three conv stages give a 64-channel grid of 6 x 6 locations, each cell
-// of 8 x 8 pixels seeing 14 x 14 (the last conv is 1 x 1, so that a location's features
-// say what is there, not what is near), with its coordinates appended; a decoder reads
+// of 8 x 8 pixels, with its coordinates appended; a decoder reads
 // the words so far (teacher forcing in training, its own choices when captioning) and
 // at every step attends over the grid: the context it reads says what it looked at and
 // where (left of, above). The logits of each next word are read from the step's h and
@@ -21,7 +20,7 @@ inline constexpr auto captioner = checked<model("captioner",
     input(3, 48, 48),
     conv2d(32, 3, pad(1)), relu, max_pool(2),  // 32 x 24 x 24
     conv2d(64, 3, pad(1)), relu, max_pool(2),  // 64 x 12 x 12
-    conv2d(64, 1), relu, max_pool(2),          // 64 x 6 x 6: 36 locations
+    conv2d(64, 3, pad(1)), relu, max_pool(2),  // 64 x 6 x 6: 36 locations
     coordinates,                               // 66 x 6 x 6
     decoder(tokens(caption_steps, caption_vocabulary), embedding(32).named("embedding"),
             attention_lstm(192).named("decoder")),  // (9, 192 + 66)

@@ -66,7 +66,8 @@ Scores evaluate(const Network& net, const Parameters& params, const Split& split
   const std::vector<int32_t> predicted = greedy(net, params, images.data(), split.held_out, &attention);
   Scores s;
   s.count = split.held_out;
-  int exact = 0, words_right = 0, on_object = 0;
+  int exact = 0, words_right = 0, on_object = 0, nearer_object = 0;
+  double chance_on = 0, chance_nearer = 0;
   for (int i = 0; i < split.held_out; ++i) {
     const captions::Sample& sample = samples[std::size_t(i)];
     std::vector<float> w(steps);
@@ -85,20 +86,33 @@ Scores evaluate(const Network& net, const Parameters& params, const Split& split
       if (word < captions::first_colour_word) continue;
       const int k = t < 3 ? 0 : 1;
       const float* a = attention.data() + (std::size_t(i) * steps + t) * L;
-      const int cell = int(std::max_element(a, a + L) - a);
-      on_object += captions::cell_overlaps(cell, side, sample.shapes[std::size_t(k)]);
+      const captions::Landing at = captions::landing(int(std::max_element(a, a + L) - a), side, sample, k);
+      on_object += at.on;
+      nearer_object += at.nearer;
+      for (int cell = 0; cell < L; ++cell) {
+        const captions::Landing any = captions::landing(cell, side, sample, k);
+        chance_on += double(any.on) / L;
+        chance_nearer += double(any.nearer) / L;
+      }
       ++s.attended;
+      s.two_shapes += sample.shapes.size() == 2;
     }
   }
   s.exact = double(exact) / split.held_out;
   s.words = double(words_right) / (double(split.held_out) * steps);
-  s.on_object = s.attended > 0 ? double(on_object) / s.attended : 0;
+  const double words = std::max(s.attended, 1), pairs = std::max(s.two_shapes, 1);
+  s.on_object = on_object / words;
+  s.nearer_object = nearer_object / pairs;
+  s.chance_on = chance_on / words;
+  s.chance_nearer = chance_nearer / pairs;
   return s;
 }
 
 std::string summary(const Scores& s) {
-  return fmt::format("exact {:.1f} %, words {:.1f} %, attention on the object {:.1f} % ({} words)", 100 * s.exact,
-                     100 * s.words, 100 * s.on_object, s.attended);
+  return fmt::format("exact {:.1f} %, words {:.1f} %, attention on the named shape {:.1f} % (chance {:.1f} %) of {} "
+                     "words, nearer it than the other {:.1f} % (chance {:.1f} %) of {}",
+                     100 * s.exact, 100 * s.words, 100 * s.on_object, 100 * s.chance_on, s.attended,
+                     100 * s.nearer_object, 100 * s.chance_nearer, s.two_shapes);
 }
 
 std::vector<Epoch> train(const Network& net, Parameters& params, const Split& split, const StepLoop& loop,

@@ -121,4 +121,22 @@ bool cell_overlaps(int cell, int side, const Shape& shape) {
          y0 + size > shape.cy - shape.half;
 }
 
+namespace {
+// From point (x, y) to the nearest point of the shape's box.
+float distance_to_box(float x, float y, const Shape& s) {
+  const float dx = std::max(0.0f, std::abs(x - s.cx) - s.half), dy = std::max(0.0f, std::abs(y - s.cy) - s.half);
+  return std::sqrt(dx * dx + dy * dy);
+}
+}  // namespace
+
+Landing landing(int cell, int side, const Sample& sample, int k) {
+  const float size = float(image_size) / side;
+  const float x = (float(cell % side) + 0.5f) * size, y = (float(cell / side) + 0.5f) * size;
+  Landing l;
+  l.on = cell_overlaps(cell, side, sample.shapes[std::size_t(k)]);
+  l.nearer = sample.shapes.size() == 2 && distance_to_box(x, y, sample.shapes[std::size_t(k)]) <
+                                              distance_to_box(x, y, sample.shapes[std::size_t(1 - k)]);
+  return l;
+}
+
 }  // namespace kiln::captions

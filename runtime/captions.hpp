@@ -61,4 +61,12 @@ std::vector<int> until_end(const int32_t* predicted);
 // the shape's box (its centre +- half).
 bool cell_overlaps(int cell, int side, const Shape& shape);
 
+// Where a cell lands relative to shape k of a sample: on it (cell_overlaps), and, for a
+// sample of two shapes, whether its centre is nearer to this shape's box than to the
+// other's (to the nearest point of each).
+struct Landing {
+  bool on = false, nearer = false;
+};
+Landing landing(int cell, int side, const Sample& sample, int k);
+
 }  // namespace kiln::captions

@@ -78,12 +78,38 @@ std::vector<Buffer<const float>> side_buffer(const ModelView& model, const float
   return {Buffer<const float>(side, s.columns, s.rows, batch)};
 }
 
-// args with the side buffer, if any, inserted after the batch (argument `after`).
-std::vector<void*> with_side(std::vector<void*> args, std::size_t after, std::vector<Buffer<const float>>& side) {
-  for (auto& r : side) {
-    r.set_host_dirty();
-    args.insert(args.begin() + after + 1, r.raw_buffer());
-  }
+// The recurrent state a window starts from [N, S] (zeros when none is given), and the
+// buffer for the one after it, for a model that carries state (none without).
+struct CarryBuffers {
+  std::vector<float> zeros, scratch;
+  std::vector<Buffer<const float>> in;
+  std::vector<Buffer<float>> out;
+};
+CarryBuffers carry_buffers(const ModelView& model, Carry carry, int batch) {
+  CarryBuffers b;
+  const int S = carried_state(model);
+  if (S == 0) return b;
+  if (!carry.in) b.zeros.assign(std::size_t(S) * batch, 0.0f);
+  if (!carry.out) b.scratch.resize(std::size_t(S) * batch);
+  b.in.emplace_back(carry.in ? carry.in : b.zeros.data(), S, batch);
+  b.out.emplace_back(carry.out ? carry.out : b.scratch.data(), S, batch);
+  return b;
+}
+
+// args with what the batch carries beside the input (the side buffer, then the carried
+// state), if any, inserted after the batch (argument `after`), and the state after the
+// window, if any, appended.
+std::vector<void*> with_extras(std::vector<void*> args, std::size_t after, std::vector<Buffer<const float>>& side,
+                               CarryBuffers& carry, bool carry_out) {
+  std::vector<void*> extra;
+  for (auto* list : {&side, &carry.in})
+    for (auto& r : *list) {
+      r.set_host_dirty();
+      extra.push_back(r.raw_buffer());
+    }
+  args.insert(args.begin() + std::ptrdiff_t(after) + 1, extra.begin(), extra.end());
+  if (carry_out)
+    for (auto& r : carry.out) args.push_back(r.raw_buffer());
   return args;
 }
 
@@ -205,34 +231,37 @@ long long Network::labels_size() const {
 }
 
 void Network::forward(const float* params, const float* buffers, const float* input, int batch,
-                      float* output, const float* side) const {
+                      float* output, const float* side, Carry carry) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto out = batch_buffer(output, view().output_shape(), batch);
   const EntryRecord& e = model_->entry("forward", target_);
   auto side_in = side_buffer(view(), side, batch);
+  CarryBuffers state = carry_buffers(view(), carry, batch);
   mark_inputs(p, b, in);
-  call(e, view().name, with_side({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in));
+  call(e, view().name, with_extras({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in, state, true));
   copy_back(e, view().name, out);
+  for (auto& o : state.out) copy_back(e, view().name, o);
 }
 
 void Network::attention(const float* params, const float* buffers, const float* input, int batch,
-                        float* attention, const float* side) const {
+                        float* attention, const float* side, const float* state) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
   auto out = batch_buffer(attention, attention_shape(view()), batch);
   const EntryRecord& e = model_->entry("attention", target_);
   auto side_in = side_buffer(view(), side, batch);
+  CarryBuffers carried = carry_buffers(view(), {state, nullptr}, batch);
   mark_inputs(p, b, in);
-  call(e, view().name, with_side({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in));
+  call(e, view().name, with_extras({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in, carried, false));
   copy_back(e, view().name, out);
 }
 
 float Network::gradients(const float* params, const float* buffers, const float* input,
                          BatchLabels labels, int batch, uint32_t seed, float* grad_params,
-                         float* grad_input, const float* side) const {
+                         float* grad_input, const float* side, const float* state) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
@@ -243,17 +272,18 @@ float Network::gradients(const float* params, const float* buffers, const float*
   int s = int(seed);
   const EntryRecord& e = model_->entry("gradients", target_);
   auto side_in = side_buffer(view(), side, batch);
+  CarryBuffers carried = carry_buffers(view(), {state, nullptr}, batch);
   mark_inputs(p, b, in, lab);
   call(e, view().name,
-       with_side({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), &s, loss.raw_buffer(),
-                     gp.raw_buffer(), gi.raw_buffer()}, 2, side_in));
+       with_extras({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), lab.raw_buffer(), &s, loss.raw_buffer(),
+                    gp.raw_buffer(), gi.raw_buffer()}, 2, side_in, carried, false));
   copy_back(e, view().name, loss, gp, gi);
   return loss();
 }
 
 float Network::train_step(float* params, float* m, float* v, float* buffers, const float* input,
                           BatchLabels labels, int batch, uint32_t seed,
-                          const HyperParameters& h, const float* side) const {
+                          const HyperParameters& h, const float* side, Carry carry) const {
   const EntryRecord& entry = model_->entry("train_step", target_);
   if (h.clip_norm > 0 && !entry.clips_gradients)
     fail("{}: this build's train_step (scheduled by an autoscheduler) cannot clip gradients", view().name);
@@ -275,12 +305,14 @@ float Network::train_step(float* params, float* m, float* v, float* buffers, con
   float lr = h.learning_rate, wd = h.weight_decay, b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
   float clip = h.clip_norm;
   auto side_in = side_buffer(view(), side, batch);
+  CarryBuffers state = carry_buffers(view(), carry, batch);
   mark_inputs(p, bm, bv, b, in, lab);
   call(entry, view().name,
-       with_side({p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
-                     lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, &clip, loss.raw_buffer(),
-                     p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()}, 4, side_in));
+       with_extras({p.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(), b.raw_buffer(), in.raw_buffer(),
+                    lab.raw_buffer(), &s, &optimizer, &lr, &wd, &b1, &b2, &eps, &step, &clip, loss.raw_buffer(),
+                    p_out.raw_buffer(), m_out.raw_buffer(), v_out.raw_buffer(), b_out.raw_buffer()}, 4, side_in, state, true));
   copy_back(entry, view().name, loss, p_out, m_out, v_out, b_out);
+  for (auto& o : state.out) copy_back(entry, view().name, o);
   if (!entry.updates_in_place) {
     p.copy_from(p_out);
     bm.copy_from(m_out);

@@ -7,7 +7,8 @@
 //   labels int32 [N, H, W]; target_loss models (detectors): float targets [N, 2, output];
 //   `side`, with every call of a model that reads one (SideInput): for region layers
 //   (roi_align, roi_pool) rois float [N, R, 4], for a decoder its words [N, T] (token ids
-//   as floats)
+//   as floats); for models with rnn, lstm or gru layers, `carry`: the recurrent state
+//   [N, S] each window starts from and the one after it (S = carried_size())
 // forward runs the model in inference mode; gradients and train_step in training mode
 // (batch statistics; dropout drawn from `seed`).
 #pragma once
@@ -51,6 +52,15 @@ struct BatchLabels {
   BatchLabels(const float* t) : targets(t) {}
 };
 
+// The recurrent state a window of a sequence starts from and the one after it, per
+// sample (carried_state, dsl/layers.hpp: each rnn, lstm and gru layer's h, and lstm's c,
+// in node order), for truncated backpropagation through time. in = nullptr: zeros (a
+// fresh start); out = nullptr: not returned. in and out may not alias.
+struct Carry {
+  const float* in = nullptr;
+  float* out = nullptr;
+};
+
 class Network {
  public:
   Network(const RegisteredModel& model, std::string_view target);
@@ -70,21 +80,24 @@ class Network {
   SideInput side() const { return side_input(view()); }
   long long side_size() const { return (long long)side().rows * side().columns; }
   long long buffer_floats() const { return std::max<long long>(1, view().buffer_count); }
+  // Floats of recurrent state per sample that a window carries to the next (0 without
+  // rnn, lstm or gru layers).
+  long long carried_size() const { return carried_state(view()); }
 
   void forward(const float* params, const float* buffers, const float* input, int batch,
-               float* output, const float* side = nullptr) const;
+               float* output, const float* side = nullptr, Carry carry = {}) const;
   // Where the model looks (models built with the "attention" entry: an attention_lstm's
   // weights [N, T, L] over its grid's L locations at every step, or a spatial
   // transformer's resampled images [N, C, H, W]); inference, as forward.
   void attention(const float* params, const float* buffers, const float* input, int batch,
-                 float* attention, const float* side = nullptr) const;
+                 float* attention, const float* side = nullptr, const float* state = nullptr) const;
   float gradients(const float* params, const float* buffers, const float* input,
                   BatchLabels labels, int batch, uint32_t seed, float* grad_params,
-                  float* grad_input, const float* side = nullptr) const;
+                  float* grad_input, const float* side = nullptr, const float* state = nullptr) const;
   // Updates params, m, v and buffers in place; returns the loss before the update.
   float train_step(float* params, float* m, float* v, float* buffers, const float* input,
                    BatchLabels labels, int batch, uint32_t seed, const HyperParameters& h,
-                   const float* side = nullptr) const;
+                   const float* side = nullptr, Carry carry = {}) const;
 
  private:
   const RegisteredModel* model_;

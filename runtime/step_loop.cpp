@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <unistd.h>
+#include <utility>
 
 namespace kiln {
 
@@ -29,6 +31,8 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
   std::vector<float> side(std::size_t(loop.batch) * net.side_size());
   const BatchLabels truth = uses_targets(net.view()) ? BatchLabels(targets.data()) : BatchLabels(labels.data());
   std::vector<float> m(params.size(), 0.0f), v(params.size(), 0.0f);
+  // The recurrent state each step starts from and the one it ends with (carry_state).
+  std::vector<float> state_in(plan.carry_state ? std::size_t(loop.batch) * net.carried_size() : 0), state_out;
   HyperParameters h = loop.hyper;
   std::vector<EpochStats> results;
   long long step = 0;
@@ -37,6 +41,8 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
     const auto epoch_start = Clock::now();
     EpochStats s{epoch};
     double loss_sum = 0;
+    std::fill(state_in.begin(), state_in.end(), 0.0f);
+    state_out.assign(state_in.size(), 0.0f);
     for (; s.steps < plan.steps; ++s.steps) {
       if (loop.minutes > 0 && seconds_since(start) > 60 * loop.minutes) {
         s.out_of_time = true;
@@ -47,9 +53,11 @@ std::vector<EpochStats> run_steps(const Network& net, Parameters& params, const 
       h.step = int(++step);
       // Each step draws its dropout masks from its own seed.
       const auto step_seed = uint32_t(SplitMix64(loop.seed ^ uint64_t(step) << 32).next());
+      const Carry carry = state_in.empty() ? Carry{} : Carry{state_in.data(), state_out.data()};
       const float loss = net.train_step(params.data(), m.data(), v.data(), params.buffers(),
                                         input.data(), truth, loop.batch, step_seed, h,
-                                        side.empty() ? nullptr : side.data());
+                                        side.empty() ? nullptr : side.data(), carry);
+      std::swap(state_in, state_out);
       if (!std::isfinite(loss))
         fail("training diverged: the loss is {} at epoch {}, step {}; lower --lr (now {})", loss,
              epoch, step, loop.hyper.learning_rate);

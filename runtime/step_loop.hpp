@@ -31,6 +31,11 @@ struct EpochPlan {
   int steps = 1;
   std::string unit = "img";
   double units_per_sample = 1;
+  // Truncated backpropagation through time: each step's batch continues the sequences of
+  // the step before (sample s of every batch, one stream), so each step starts from the
+  // recurrent state the step before ended with (Carry), zeros at each epoch's start.
+  // false: every step from zeros.
+  bool carry_state = false;
 };
 
 struct EpochStats {

@@ -104,6 +104,11 @@ void flat_buffers(gen::LoweredModel& lowered, const EntryOutputs& outputs, const
     b.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf);
     for (int u = 0; u < b.num_update_definitions(); ++u) b.update(u).unscheduled();
   }
+  if (lowered.state_out.defined()) {
+    Func s = lowered.state_out;  // zeros, then one short copy per recurrent layer
+    s.compute_root().vectorize(d.i, p.lanes, TailStrategy::GuardWithIf);
+    for (int u = 0; u < s.num_update_definitions(); ++u) s.update(u).unscheduled();
+  }
   if (outputs.updated.defined()) {
     Func u = outputs.updated;
     Var jo("jo"), ji("ji");

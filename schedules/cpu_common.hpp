@@ -66,7 +66,7 @@ Shape input_shape_of(const ModelView& model, std::size_t i, int k = 0);
 void affine_sample_node(gen::NodeFuncs& f, const Policy& p);
 
 // The flat gradient buffer (one short copy per parameter), the moved buffers (batch
-// norm's running statistics) and the optimizer pass.
+// norm's running statistics), the carried recurrent state and the optimizer pass.
 void flat_buffers(gen::LoweredModel& lowered, const EntryOutputs& outputs, const Policy& p);
 
 }  // namespace kiln::schedules::cpu

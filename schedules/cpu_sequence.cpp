@@ -104,7 +104,7 @@ void root(Func f, const Policy& p) {
 // samples in chunks of `chunk` outside the tiles, so that a chunk of both operands (every
 // step of `chunk` samples) stays in cache while every tile runs over it (sum_tiles
 // streams every row once per tile). The tile's sums go back to memory between chunks.
-// A sum with no rows (d_weight_hh of a one-step sequence) is its zero init alone.
+// A sum with no rows (no update) is its zero init alone.
 void chunked_sum_tiles(Func f, const Policy& p, int v_extent, int w_extent, int vectors, int unrolled, int chunk) {
   if (!f.has_update_definition()) return root(f, p);
   if (!p.claim(f)) return;
@@ -200,6 +200,7 @@ void cpu::sequence_node(const Node& node, Shape in, Shape in1, NodeFuncs& f, con
       transposed_copy(f["w_gk"], p);
       product_tiles(f["xproj"], f["xproj_acc"], p, f["xproj"].args()[0], d.t, GH, T, 4, 5);
       root(f["b_step"], p);
+      root(f["initial"], p);
       f["states"].compute_root();
       if (has("d_gates")) {
         for (const char* role : {"d_h", "w_kg", "in_t"}) root(f[role], p);

@@ -5,10 +5,14 @@
 //            per-step logits, [N, H, W] per pixel); for a target_loss, 'targets' float
 //            [N, 2, output shape] (target values, then weights >= 0) instead; for a
 //            model with region layers, 'rois' float [N, R, 4] (x0, y0, x1, y1 in pixels);
-//            for a captioner (a decoder), 'words' [N, T] token ids (the words so far)
+//            for a captioner (a decoder), 'words' [N, T] token ids (the words so far); for
+//            a model with rnn, lstm or gru layers, optionally 'state' float [N, S], the
+//            recurrent state the sequence starts from (carried_state, dsl/layers.hpp:
+//            each layer's h, and lstm's c, in node order; zeros without)
 //   forward writes 'output' [N, K] (and, for models with an attention entry, 'attention':
-//   [N, T, L] weights over a decoder's grid, or a spatial transformer's images); gradients writes 'loss' [], 'grad.<parameter>' in
-//   PyTorch's layout and 'grad.input' [N, C, H, W].
+//   [N, T, L] weights over a decoder's grid, or a spatial transformer's images; for a
+//   model with recurrent layers, 'state' [N, S] after the last step); gradients writes
+//   'loss' [], 'grad.<parameter>' in PyTorch's layout and 'grad.input' [N, C, H, W].
 #include "runtime/error.hpp"
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
@@ -30,7 +34,9 @@ struct Batch {
   std::vector<int32_t> labels;
   std::vector<float> targets;  // target_loss models
   std::vector<float> side;     // models with region layers (rois) or a decoder (words)
+  std::vector<float> state;    // recurrent models: the state the sequence starts from (or none: zeros)
   const float* side_input() const { return side.empty() ? nullptr : side.data(); }
+  const float* state_input() const { return state.empty() ? nullptr : state.data(); }
   BatchLabels truth() const { return targets.empty() ? BatchLabels(labels.data()) : BatchLabels(targets.data()); }
 };
 
@@ -85,6 +91,11 @@ Batch read_batch(const std::string& path, const ModelView& model, bool with_labe
     require_shape(t, shape, name, path);
     b.side = read_values(t, name.c_str(), path, model, side.vocabulary);
   }
+  if (const int S = carried_state(model); S > 0 && file.tensors.count("state")) {
+    const Tensor& t = file.tensors.at("state");
+    require_shape(t, std::vector<int64_t>{b.count, S}, "state", path);
+    b.state = read_values(t, "state", path, model, 0);
+  }
   if (with_labels && uses_targets(model)) {
     const Tensor& targets = require(file.tensors, "targets", path);
     require_shape(targets, batch_shape(b.count, target_shape(model.output_shape())), "targets", path);
@@ -137,17 +148,22 @@ Loaded load(const std::vector<std::string>& args, bool with_labels) {
 int forward(const std::vector<std::string>& args) {
   Loaded l = load(args, false);
   std::vector<float> output(std::size_t(l.batch.count) * l.net.output_size());
+  std::vector<float> state(std::size_t(l.batch.count) * l.net.carried_size());
   l.net.forward(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, output.data(),
-                l.batch.side_input());
+                l.batch.side_input(), {l.batch.state_input(), state.empty() ? nullptr : state.data()});
   TensorMap out{{"output", f32_tensor(batch_shape(l.batch.count, l.net.view().output_shape()), output)}};
   std::string also;
+  if (!state.empty()) {
+    out["state"] = f32_tensor({l.batch.count, l.net.carried_size()}, state);
+    also = fmt::format(" and 'state' [{}, {}]", l.batch.count, l.net.carried_size());
+  }
   if (l.net.has_entry("attention")) {  // where the model looks, beside what it says
     const Shape s = attention_shape(l.net.view());
     std::vector<float> attention(std::size_t(l.batch.count) * s.elements());
     l.net.attention(l.params.data(), l.params.buffers(), l.batch.input.data(), l.batch.count, attention.data(),
-                    l.batch.side_input());
+                    l.batch.side_input(), l.batch.state_input());
     out["attention"] = f32_tensor(batch_shape(l.batch.count, s), attention);
-    also = fmt::format(" and 'attention' [{}]", fmt::join(batch_shape(l.batch.count, s), ", "));
+    also += fmt::format(" and 'attention' [{}]", fmt::join(batch_shape(l.batch.count, s), ", "));
   }
   save_safetensors(l.out, out);
   fmt::print("wrote 'output' [{}]{} to {}\n", fmt::join(batch_shape(l.batch.count, l.net.view().output_shape()), ", "),
@@ -160,7 +176,8 @@ int gradients(const std::vector<std::string>& args) {
   std::vector<float> grad_params(l.params.size()), grad_input(l.batch.input.size());
   const float loss = l.net.gradients(l.params.data(), l.params.buffers(), l.batch.input.data(),
                                      l.batch.truth(), l.batch.count, l.seed,
-                                     grad_params.data(), grad_input.data(), l.batch.side_input());
+                                     grad_params.data(), grad_input.data(), l.batch.side_input(),
+                                     l.batch.state_input());
   TensorMap out;
   out["loss"] = f32_tensor({}, std::span(&loss, 1));
   out["grad.input"] = f32_tensor(batch_shape(l.batch.count, l.net.view().input_shape()), grad_input);

@@ -18,7 +18,7 @@ std::string text_path(const Flags& flags) { return flags.text("text", fortunes_f
 }  // namespace
 
 int train_text(const std::vector<std::string>& args) {
-  const Flags flags(args, with_training_flags({"out", "text", "target"}), 1);
+  const Flags flags(args, with_training_flags({"out", "text", "target", "windows"}), 1);
   const RegisteredModel& model = model_argument(flags);
   const Recipe& recipe = model.recipe;
   const StepLoop config = training_flags(flags, recipe);
@@ -29,25 +29,28 @@ int train_text(const std::vector<std::string>& args) {
   const Network net(model, target);
   model.entry("train_step", target);
   const TextShape shape = text_shape(model.view);
+  const std::string windows = flags.text("windows", recipe.windows);
+  const TextWindows reading = parse_text_windows(windows);
   const CharCorpus corpus = load_char_corpus(text_path(flags));
   Parameters params(model.view);
   params.initialize(config.seed);
-  fmt::print("training {} on {} ({} files, {} characters, {} distinct; {} held out): windows of {}, "
+  fmt::print("training {} on {} ({} files, {} characters, {} distinct; {} held out): {} windows of {}, "
              "{} epochs, batch {}, {} lr {} ({}), clip {}{}\n",
              model.name, text_path(flags), corpus.files.size(), corpus.text.size(),
-             corpus.vocabulary.size(), corpus.held_out.size(), shape.steps, config.epochs,
+             corpus.vocabulary.size(), corpus.held_out.size(), windows, shape.steps, config.epochs,
              config.batch, optimizer_name(optimizer), config.hyper.learning_rate,
              flags.text("lr-schedule", recipe.lr_schedule), config.hyper.clip_norm,
              config.minutes > 0 ? fmt::format(", at most {:g} minutes", config.minutes) : "");
-  const auto results = train_language_model(net, params, corpus, config, stdout);
+  const auto results = train_language_model(net, params, corpus, config, reading, stdout);
   if (results.empty()) fail("no training step ran (--minutes too small?)");
   const TextEpochResult& last = results.back();
   params.save(out, {{"model", std::string(model.name)},
                     {"epochs", std::to_string(last.epoch)},
                     {"vocabulary", vocabulary_metadata(corpus.vocabulary)},
                     {"held_out_bits_per_character", fmt::format("{:.4f}", last.held_out_bits)}});
-  fmt::print("held-out: {:.3f} bits per character over {} characters after {:.0f} s of training; "
-             "weights saved to {}\n", last.held_out_bits, corpus.held_out.size(), last.seconds, out);
+  fmt::print("held-out: {:.3f} bits per character over {} characters ({:.3f} with each window from zero) after "
+             "{:.0f} s of training; weights saved to {}\n",
+             last.held_out_bits, corpus.held_out.size(), last.held_out_window_bits, last.seconds, out);
   return 0;
 }
 
@@ -63,8 +66,10 @@ int eval_text(const std::vector<std::string>& args) {
   const std::string_view all(corpus.text);
   const std::vector<int32_t> held = saved.encode(all.substr(all.size() - corpus.held_out.size()));
   const Network net(model, flags.text("target", "cpu"));
-  const double bits = bits_per_character(net, params, held, flags.positive_int("batch", 64));
-  fmt::print("held-out: {:.3f} bits per character over {} characters\n", bits, held.size());
+  const int batch = flags.positive_int("batch", 64);
+  fmt::print("held-out: {:.3f} bits per character over {} characters ({:.3f} with each window from zero)\n",
+             bits_per_character(net, params, held, batch, true), held.size(),
+             bits_per_character(net, params, held, batch, false));
   return 0;
 }
 

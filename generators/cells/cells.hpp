@@ -27,6 +27,12 @@ constexpr int gradient_rows(Cell c, int hidden) {
 }
 // Rows of the carry between backward steps: d h, and for lstm d c.
 constexpr int carry_rows(int hidden) { return 2 * hidden; }
+// A layer's states hold T + 1 steps: step 0 the state the window starts from (its
+// first initial_rows: h, and for lstm c, the carried state of dsl/layers.hpp; the rest
+// zero), step t + 1 the state after input step t.
+constexpr int initial_rows(Cell c, int hidden) {
+  return carried_rows(Node{.op = c == Cell::lstm ? Op::lstm : c == Cell::gru ? Op::gru : Op::rnn, .units = hidden});
+}
 
 // attention_lstm (generators/ops/attention.cpp), with C grid channels and L locations:
 // per sample and step 6 H + C + L state rows, h, c and the gates as lstm's, then the

@@ -92,29 +92,32 @@ int step_product(bool serial, Buffer<float> a, Buffer<float> b, Buffer<float> c,
 
 }  // namespace
 
-// states(j, n, t) for the requested n and every t, from xproj(g, n, t), w_gk(g, k), b_hh(g).
+// states(j, n, t) for the requested n and every t of T + 1 (cells.hpp), from xproj(g, n, t)
+// (T steps), w_gk(g, k), b_hh(g) and initial(j, n), the state before the first step.
 extern "C" int kiln_recurrent_forward(int cell_kind, halide_buffer_t* xproj, halide_buffer_t* w_gk,
-                                      halide_buffer_t* b_hh, halide_buffer_t* states) {
+                                      halide_buffer_t* b_hh, halide_buffer_t* initial, halide_buffer_t* states) {
   const Cell cell = Cell(cell_kind);
   const int S = dim(states, 0).extent, H = S / kiln::gen::cells::state_rows(cell, 1);
-  const int GH = kiln::gen::cells::gates(cell) * H;
+  const int GH = kiln::gen::cells::gates(cell) * H, I = kiln::gen::cells::initial_rows(cell, H);
   const int n0 = dim(states, 1).min, N = dim(states, 1).extent;
-  const int t0 = dim(states, 2).min, T = dim(states, 2).extent;
+  const int t0 = dim(states, 2).min, T = dim(states, 2).extent - 1;
   if (t0 != 0) return whole_sequences_only();
-  if (xproj->is_bounds_query() || w_gk->is_bounds_query() || b_hh->is_bounds_query()) {
-    require(xproj, {{0, GH}, {n0, N}, {t0, T}});
+  if (xproj->is_bounds_query() || w_gk->is_bounds_query() || b_hh->is_bounds_query() || initial->is_bounds_query()) {
+    require(xproj, {{0, GH}, {n0, N}, {0, T}});
     require(w_gk, {{0, GH}, {0, H}});
     require(b_hh, {{0, GH}});
+    require(initial, {{0, I}, {n0, N}});
     return 0;
   }
-  Buffer<float> x_all(*xproj), out_all(*states), w(*w_gk), b(*b_hh);
+  Buffer<float> x_all(*xproj), out_all(*states), w(*w_gk), b(*b_hh), init_all(*initial);
   auto loop = [&](int first, int count, bool serial) {
     Buffer<float> x = x_all.cropped(1, first, count), out = out_all.cropped(1, first, count);
-    Buffer<float> before = zeros(S, out.raw_buffer()), no_addend = zeros(GH, out.raw_buffer());
-    Buffer<float> p = zeros(GH, out.raw_buffer());
-    for (int t = t0; t < t0 + T; ++t) {
-      Buffer<float> now = out.sliced(2, t), xt = x.sliced(2, t);
-      Buffer<float> prev = t == t0 ? before : out.sliced(2, t - 1);
+    Buffer<float> no_addend = zeros(GH, out.raw_buffer()), p = zeros(GH, out.raw_buffer());
+    Buffer<float> start = out.sliced(2, 0);
+    start.fill(0.0f);
+    rows(start, 0, I).copy_from(init_all.cropped(1, first, count));
+    for (int t = 1; t <= T; ++t) {
+      Buffer<float> now = out.sliced(2, t), prev = out.sliced(2, t - 1), xt = x.sliced(2, t - 1);
       if (int rc = step_product(serial, w, rows(prev, 0, H), no_addend, p)) return rc;
       int rc = 0;
       switch (cell) {
@@ -134,8 +137,9 @@ extern "C" int kiln_recurrent_forward(int cell_kind, halide_buffer_t* xproj, hal
   return over_sample_parts(n0, N, loop);
 }
 
-// d_gates(g, n, t) for the requested n and every t, from states(j, n, t), d_h(j, n, t)
-// (d loss / d h from the layers above) and w_kg(k, g).
+// d_gates(g, n, t) for the requested n and every t, from states(j, n, t) (T + 1 steps),
+// d_h(j, n, t) (d loss / d h from the layers above) and w_kg(k, g). Nothing flows into
+// the initial state: a window's start is a given (truncated backpropagation).
 extern "C" int kiln_recurrent_backward(int cell_kind, halide_buffer_t* states, halide_buffer_t* d_h,
                                        halide_buffer_t* w_kg, halide_buffer_t* d_gates) {
   const Cell cell = Cell(cell_kind);
@@ -145,8 +149,8 @@ extern "C" int kiln_recurrent_backward(int cell_kind, halide_buffer_t* states, h
   const int t0 = dim(d_gates, 2).min, T = dim(d_gates, 2).extent;
   if (t0 != 0) return whole_sequences_only();
   if (states->is_bounds_query() || d_h->is_bounds_query() || w_kg->is_bounds_query()) {
-    require(states, {{0, S}, {n0, N}, {t0, T}});
-    require(d_h, {{0, H}, {n0, N}, {t0, T}});
+    require(states, {{0, S}, {n0, N}, {0, T + 1}});
+    require(d_h, {{0, H}, {n0, N}, {0, T}});
     require(w_kg, {{0, H}, {0, GH}});
     return 0;
   }
@@ -156,10 +160,10 @@ extern "C" int kiln_recurrent_backward(int cell_kind, halide_buffer_t* states, h
     Buffer<float> st = st_all.cropped(1, first, count), dh = dh_all.cropped(1, first, count);
     Buffer<float> out = out_all.cropped(1, first, count);
     const halide_buffer_t* like = out.raw_buffer();
-    Buffer<float> before = zeros(S, like), no_addend = zeros(H, like), direct = zeros(H, like);
+    Buffer<float> no_addend = zeros(H, like), direct = zeros(H, like);
     Buffer<float> carry_in = zeros(carry, like), carry_out = zeros(carry, like);
-    for (int t = t0 + T - 1; t >= t0; --t) {
-      Buffer<float> now = st.sliced(2, t), prev = t == t0 ? before : st.sliced(2, t - 1);
+    for (int t = T - 1; t >= 0; --t) {
+      Buffer<float> now = st.sliced(2, t + 1), prev = st.sliced(2, t);
       Buffer<float> dht = dh.sliced(2, t), g = out.sliced(2, t);
       Buffer<float> carry_h = rows(carry_in, 0, H), next_h = rows(carry_out, 0, H);
       int rc = 0;

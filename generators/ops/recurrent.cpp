@@ -11,7 +11,9 @@
 //   xproj(g, n, t) = sum_f w_ih(f, g) in(f, t, n) + b_ih(g) (+ b_hh(g) but for gru)
 //     one matrix product over every step at once;
 //   states(j, n, t) = the cell applied step after step (generators/cells/cells.hpp): h, and
-//     what the adjoint reads again (lstm: c and the gate activations);
+//     what the adjoint reads again (lstm: c and the gate activations); T + 1 steps, the
+//     first the state the window starts from (f["initial"], the layer's slice of the
+//     carried state, graph.cpp), so that h(k, n, t) = states(k, n, t + 1);
 // Halide 14 pipelines are acyclic, and a step needs a matrix product of the step before,
 // so the time loop is an extern stage (generators/cells/sequence_loop.cpp) that calls an
 // AOT-compiled step pipeline once per step (generators/cells/cells.cpp).
@@ -20,9 +22,10 @@
 //     gradient at each step's gate pre-activations (gru: the input side's 3H rows, then
 //     the hidden side's 3H, which differ in the n gate);
 //   d_w_ih(f, g) = sum_{t, n} dx(g, n, t) in(f, t, n)      d_b_ih(g) = sum_{t, n} dx(g, n, t)
-//   d_w_hh(k, g) = sum_{t >= 1, n} dh(g, n, t) h(k, n, t - 1)   d_b_hh(g) = sum_{t, n} dh(g, n, t)
+//   d_w_hh(k, g) = sum_{t, n} dh(g, n, t) states(k, n, t) (h before step t)   d_b_hh(g) = sum_{t, n} dh(g, n, t)
 //   d_in(f, t, n) = sum_g w_ih(f, g) dx(g, n, t)
 // with dx, dh the input- and hidden-side rows of d_gates (the same rows but for gru).
+// Nothing flows back into the initial state (truncated backpropagation through time).
 #include "generators/cells/cells.hpp"
 #include "generators/ops/ops.hpp"
 
@@ -82,14 +85,14 @@ void recurrent_forward(const Node& node, const Tensor& in, std::span<const Func>
   b_step(g) = b_hh(g);
   Func states(name + "_states");
   states.define_extern("kiln_recurrent_forward",
-                       {Expr(int(cell)), f["xproj"], w_gk, b_step}, Float(32), {k, d.n, d.t},
+                       {Expr(int(cell)), f["xproj"], w_gk, b_step, f["initial"]}, Float(32), {k, d.n, d.t},
                        NameMangling::C);
   // Every row and every step: the loop needs the steps before any it is asked for.
-  states.bound(k, 0, cells::state_rows(cell, node.units)).bound(d.t, 0, T);
+  states.bound(k, 0, cells::state_rows(cell, node.units)).bound(d.t, 0, T + 1);
   // h: the first rows of the state. The loop computes exactly its bounds (all rows and
   // steps), so schedules must not round loops over its readers past them.
   Func h(name + "_h");
-  h(k, d.n, d.t) = states(k, d.n, d.t);
+  h(k, d.n, d.t) = states(k, d.n, d.t + 1);
   Func out(name);
   if (node.last_step) out(d.i, d.n) = h(d.i, d.n, T - 1);
   else out(d.i, d.t, d.n) = h(d.i, d.n, d.t);
@@ -119,7 +122,6 @@ void recurrent_adjoint(const Node& node, const Tensor& in, std::span<const Func>
                         {g, d.n, d.t}, NameMangling::C);
   d_gates.bound(g, 0, cells::gradient_rows(cell, H)).bound(d.t, 0, T);
   const int hidden_side = cell == cells::Cell::gru ? G * H : 0;
-  Func h = f["h"];
   // Sums over every step of every sample.
   RDom rows(0, T, 0, ctx.batch, "r_rows");
   const Expr rt = rows.x, rn = rows.y;
@@ -129,12 +131,8 @@ void recurrent_adjoint(const Node& node, const Tensor& in, std::span<const Func>
   Func d_b_ih(name + "_d_bias_ih"), d_b_hh(name + "_d_bias_hh");
   d_w_ih(k, g) = 0.0f;
   d_w_ih(k, g) += d_gates(g, rn, rt) * in_t(k, rt, rn);
-  // h at the step before (none before step 0: its product with zero is left out).
-  d_w_hh(k, g) = 0.0f;
-  if (T > 1) {
-    RDom later(1, T - 1, 0, ctx.batch, "r_later_rows");
-    d_w_hh(k, g) += d_gates(g + hidden_side, later.y, later.x) * h(k, later.y, later.x - 1);
-  }
+  d_w_hh(k, g) = 0.0f;  // h before each step: the window's initial state, then h(t - 1)
+  d_w_hh(k, g) += d_gates(g + hidden_side, rn, rt) * states(k, rn, rt);
   d_b_ih(g) = 0.0f;
   d_b_ih(g) += d_gates(g, rn, rt);
   d_b_hh(g) = 0.0f;

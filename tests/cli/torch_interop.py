@@ -7,7 +7,7 @@ The models, each with its PyTorch twin in tests/fixtures/:
   dilated_grouped_maxout  dilated_grouped_maxout_torch.py: dilated, grouped, depthwise and
                           bias-free convs, maxout over channels and features
   char_lstm               char_lstm_torch.py: embedding, nn.LSTM, a linear layer at every
-                          step, token ids in
+                          step, token ids in, from a given (h0, c0), the state after out
   fcn_shapes              fcn_shapes_torch.py: nn.ConvTranspose2d, concatenated skips,
                           per-pixel cross-entropy
   yolo_shapes             yolo_shapes_torch.py: a detection head's target_loss (BCE and

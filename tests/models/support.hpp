@@ -2,6 +2,7 @@
 #pragma once
 #include "runtime/network.hpp"
 #include "runtime/parameters.hpp"
+#include "reference/ops.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +11,27 @@
 #include <vector>
 
 namespace kiln::modeltest {
+
+// A batch of n samples of shape s as a reference tensor {n, s...}.
+inline reference::Tensor batch_tensor(const std::vector<double>& data, int n, Shape s) {
+  std::vector<int> shape{n};
+  for (int k = 0; k < s.rank; ++k) shape.push_back(s[k]);
+  reference::Tensor t(shape);
+  t.data = data;
+  return t;
+}
+
+// A build's output against a double reference: max_k |got_k - want_k| /
+// max(max_k |want_k|, floor); infinite for a non-finite value.
+inline double scaled_error(const std::vector<float>& got, const std::vector<double>& want, double floor = 1e-3) {
+  double err = 0, scale = floor;
+  for (double w : want) scale = std::max(scale, std::abs(w));
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    if (!std::isfinite(got[k])) return INFINITY;
+    err = std::max(err, std::abs(got[k] - want[k]));
+  }
+  return err / scale;
+}
 
 // max_k |a_k - b_k| / max_k |b_k|: two builds' outputs, b the reference one; infinite
 // when either holds a non-finite value (an element left unwritten, filled with NaN).

@@ -12,25 +12,8 @@
 
 namespace {
 using namespace kiln;
-
-reference::Tensor batch_tensor(const std::vector<double>& data, int n, Shape s) {
-  std::vector<int> shape{n};
-  for (int k = 0; k < s.rank; ++k) shape.push_back(s[k]);
-  reference::Tensor t(shape);
-  t.data = data;
-  return t;
-}
-
-// max_k |got_k - want_k| / max(max_k |want_k|, floor); infinite for a non-finite value.
-double scaled_error(const std::vector<float>& got, const std::vector<double>& want, double floor = 1e-3) {
-  double err = 0, scale = floor;
-  for (double w : want) scale = std::max(scale, std::abs(w));
-  for (std::size_t k = 0; k < got.size(); ++k) {
-    if (!std::isfinite(got[k])) return INFINITY;
-    err = std::max(err, std::abs(got[k] - want[k]));
-  }
-  return err / scale;
-}
+using modeltest::batch_tensor;
+using modeltest::scaled_error;
 
 // The reference's attention: a decoder's weights at every step, or the resampled images.
 std::vector<double> reference_attention(const ModelView& view, const std::vector<double>& params,

@@ -209,7 +209,7 @@ struct EntryInputs {
   Halide::Expr batch() const { return input.dim(input.dimensions() - 1).extent(); }
   gen::Knobs knobs;  // the convs' lowerings
   gen::ModelInputs lowering_inputs(const Halide::Func& labels_func) const {
-    return {params, buffers, input, labels_func, batch(), seed, {}, knobs};
+    return {params, buffers, input, labels_func, batch(), seed, {}, {}, knobs};
   }
 };
 

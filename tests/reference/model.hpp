@@ -16,19 +16,21 @@ inline Window window_of(const Node& n) {
           n.dilation_w};
 }
 
-// Training (batch statistics, dropout drawn from `seed`) or inference.
+// Training (batch statistics, dropout drawn from `seed`) or inference; and the recurrent
+// state a window starts from, {N, S} (carried_state, dsl/layers.hpp; nullptr: zeros).
 struct Mode {
   bool training = true;
   uint32_t seed = 0;
+  const Tensor* carried = nullptr;
 };
 
 // The value of a node that is not a loss, from its inputs (batch first) and the tensors
 // it owns in table order, in PyTorch layout: conv2d and dense weight and bias, prelu its
 // weight, batch_norm weight, bias, running_mean, running_var (and the count), embedding
 // its table, rnn / lstm / gru weight_ih, weight_hh, bias_ih, bias_hh (attention_lstm then
-// key.weight).
+// key.weight). `initial`: a recurrent layer's own rows of the carried state {N, rows}.
 inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
-                      const std::vector<Tensor>& owned, Mode mode = {}) {
+                      const std::vector<Tensor>& owned, Mode mode = {}, const Tensor* initial = nullptr) {
   const Tensor* weight = owned.size() > 0 ? &owned[0] : nullptr;
   const Tensor* bias = owned.size() > 1 ? &owned[1] : nullptr;
   switch (node.op) {
@@ -45,7 +47,7 @@ inline Tensor forward(const Node& node, const std::vector<const Tensor*>& in,
     case Op::lstm:
     case Op::gru: {
       const Cell cell = node.op == Op::rnn ? Cell::rnn : node.op == Op::lstm ? Cell::lstm : Cell::gru;
-      return recurrent(cell, *in[0], owned[0], owned[1], owned[2], owned[3], node.last_step);
+      return recurrent(cell, *in[0], owned[0], owned[1], owned[2], owned[3], node.last_step, initial);
     }
     case Op::attention_lstm:
       return attention_lstm(*in[0], *in[1], owned[0], owned[1], owned[2], owned[3], owned[4]);
@@ -119,7 +121,15 @@ inline ModelValues evaluate(const ModelView& model, const std::vector<double>& p
     std::vector<Tensor> owned;
     for (const Parameter& q : model.parameters_of(int(i))) owned.push_back(parameter(q, params));
     for (const Parameter& q : model.buffers_of(int(i))) owned.push_back(parameter(q, buffers));
-    v.nodes[i] = forward(node, in, owned, mode);
+    Tensor initial;  // the node's rows of the carried state
+    const int rows = carried_rows(node);
+    if (mode.carried && rows > 0) {
+      const int N = mode.carried->dim(0), first = carried_offset(model.nodes, int(i));
+      initial = Tensor({N, rows});
+      for (int n = 0; n < N; ++n)
+        for (int j = 0; j < rows; ++j) initial.at(n, j) = mode.carried->at(n, first + j);
+    }
+    v.nodes[i] = forward(node, in, owned, mode, mode.carried && rows > 0 ? &initial : nullptr);
   }
   return v;
 }

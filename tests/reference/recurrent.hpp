@@ -56,8 +56,8 @@ inline int gates_of(Cell cell) { return cell == Cell::rnn ? 1 : cell == Cell::ls
 
 inline double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
-// One layer of nn.RNN (nonlinearity='tanh'), nn.LSTM or nn.GRU with batch_first=True and
-// zero initial h (and c). in {N, T, F}, w_ih [G H, F], w_hh [G H, H], b_ih and b_hh [G H].
+// One layer of nn.RNN (nonlinearity='tanh'), nn.LSTM or nn.GRU with batch_first=True,
+// from zero h (and c), or from `initial` {N, H} (lstm {N, 2 H}: h, then c). in {N, T, F}, w_ih [G H, F], w_hh [G H, H], b_ih and b_hh [G H].
 // With x = in[n, t], h = the previous step's h (0 at t = 0), and for gate block k
 //   ih_k = W_ih[k H .. k H + H) x + b_ih[k H ..),  hh_k = W_hh[k H ..) h + b_hh[k H ..):
 //   rnn:  h' = tanh(ih_0 + hh_0)
@@ -67,14 +67,18 @@ inline double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 //         h' = (1 - z) n + z h
 // Returns every step's h {N, T, H}, or with last_step only the last step's {N, H}.
 inline Tensor recurrent(Cell cell, const Tensor& in, const Tensor& w_ih, const Tensor& w_hh,
-                        const Tensor& b_ih, const Tensor& b_hh, bool last_step) {
+                        const Tensor& b_ih, const Tensor& b_hh, bool last_step, const Tensor* initial = nullptr) {
   const int N = in.dim(0), T = in.dim(1), F = in.dim(2), G = gates_of(cell);
   const int H = w_hh.dim(1);
   assert(w_ih.dim(0) == G * H && w_ih.dim(1) == F && w_hh.dim(0) == G * H);
   assert(int(b_ih.size()) == G * H && int(b_hh.size()) == G * H);
   Tensor all({N, T, H}), last({N, H});
   for (int n = 0; n < N; ++n) {
-    std::vector<double> h(H, 0.0), c(H, 0.0);  // zero initial state
+    std::vector<double> h(H, 0.0), c(H, 0.0);
+    for (int j = 0; initial && j < H; ++j) {
+      h[j] = initial->at(n, j);
+      if (cell == Cell::lstm) c[j] = initial->at(n, H + j);
+    }
     for (int t = 0; t < T; ++t) {
       // ih[k H + j] and hh[k H + j]: gate k's input and hidden parts at unit j.
       std::vector<double> ih(G * H), hh(G * H);

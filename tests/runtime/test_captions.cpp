@@ -115,3 +115,22 @@ TEST_CASE("captions: a grid cell overlaps a shape's box", "[captions]") {
     CHECK(cell_overlaps(cell, 6, big) == (x >= 1 && x <= 3 && y <= 2));
   }
 }
+
+TEST_CASE("captions: where a grid cell lands: on a shape, nearer it than the other", "[captions]") {
+  // Shapes at (20, 12) and (36, 12), half 3: boxes x 17..23 and 33..39, y 9..15.
+  Sample two;
+  two.shapes = {Shape{.kind = 0, .colour = 0, .cx = 20, .cy = 12, .half = 3},
+                Shape{.kind = 1, .colour = 1, .cx = 36, .cy = 12, .half = 3}};
+  for (int cell = 0; cell < 36; ++cell) {
+    const int x = cell % 6;
+    // Cell centres at x 4, 12, ..., 44: x 28 (cell 3) is 5 from both boxes, nearer neither.
+    CHECK(landing(cell, 6, two, 0).on == (cell == 1 * 6 + 2));
+    CHECK(landing(cell, 6, two, 1).on == (cell == 1 * 6 + 4));
+    CHECK(landing(cell, 6, two, 0).nearer == (x <= 2));
+    CHECK(landing(cell, 6, two, 1).nearer == (x >= 4));
+  }
+  // One shape: nothing to be nearer to it than.
+  Sample one;
+  one.shapes = {two.shapes[0]};
+  for (int cell = 0; cell < 36; ++cell) CHECK_FALSE(landing(cell, 6, one, 0).nearer);
+}
