@@ -232,31 +232,30 @@ long long Network::labels_size() const {
 
 void Network::forward(const float* params, const float* buffers, const float* input, int batch,
                       float* output, const float* side, Carry carry) const {
-  auto p = Buffer<const float>(params, int(parameter_count()));
-  auto b = Buffer<const float>(buffers, int(buffer_floats()));
-  auto in = batch_buffer(input, view().input_shape(), batch);
-  auto out = batch_buffer(output, view().output_shape(), batch);
-  const EntryRecord& e = model_->entry("forward", target_);
-  auto side_in = side_buffer(view(), side, batch);
-  CarryBuffers state = carry_buffers(view(), carry, batch);
-  mark_inputs(p, b, in);
-  call(e, view().name, with_extras({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in, state, true));
-  copy_back(e, view().name, out);
-  for (auto& o : state.out) copy_back(e, view().name, o);
+  infer("forward", view().output_shape(), params, buffers, input, batch, output, side, carry, true);
 }
 
 void Network::attention(const float* params, const float* buffers, const float* input, int batch,
                         float* attention, const float* side, const float* state) const {
+  infer("attention", attention_shape(view()), params, buffers, input, batch, attention, side, {state, nullptr}, false);
+}
+
+void Network::infer(std::string_view entry, Shape out_shape, const float* params, const float* buffers,
+                    const float* input, int batch, float* output, const float* side, Carry carry,
+                    bool carry_out) const {
   auto p = Buffer<const float>(params, int(parameter_count()));
   auto b = Buffer<const float>(buffers, int(buffer_floats()));
   auto in = batch_buffer(input, view().input_shape(), batch);
-  auto out = batch_buffer(attention, attention_shape(view()), batch);
-  const EntryRecord& e = model_->entry("attention", target_);
+  auto out = batch_buffer(output, out_shape, batch);
+  const EntryRecord& e = model_->entry(entry, target_);
   auto side_in = side_buffer(view(), side, batch);
-  CarryBuffers carried = carry_buffers(view(), {state, nullptr}, batch);
+  CarryBuffers state = carry_buffers(view(), carry, batch);
   mark_inputs(p, b, in);
-  call(e, view().name, with_extras({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in, carried, false));
+  call(e, view().name,
+       with_extras({p.raw_buffer(), b.raw_buffer(), in.raw_buffer(), out.raw_buffer()}, 2, side_in, state, carry_out));
   copy_back(e, view().name, out);
+  if (carry_out)
+    for (auto& o : state.out) copy_back(e, view().name, o);
 }
 
 float Network::gradients(const float* params, const float* buffers, const float* input,

@@ -100,6 +100,11 @@ class Network {
                    const float* side = nullptr, Carry carry = {}) const;
 
  private:
+  // An inference entry ("forward", "attention") into `output`, per-sample shape out_shape;
+  // carry_out: the entry returns the state after the window.
+  void infer(std::string_view entry, Shape out_shape, const float* params, const float* buffers, const float* input,
+             int batch, float* output, const float* side, Carry carry, bool carry_out) const;
+
   const RegisteredModel* model_;
   std::string target_;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace kiln::modeltest {
@@ -31,6 +32,19 @@ inline double scaled_error(const std::vector<float>& got, const std::vector<doub
     err = std::max(err, std::abs(got[k] - want[k]));
   }
   return err / scale;
+}
+
+// Each parameter tensor's slice of a build's flat gradient against its slice of the
+// numerical one: scaled_error below 1e-4, per tensor (a small tensor's error is not
+// hidden by a large one's scale).
+inline void check_parameter_gradients(const ModelView& view, const std::vector<float>& grad,
+                                      const std::vector<double>& numeric) {
+  for (const Parameter& t : view.parameters) {
+    INFO(std::string(t.name.view()));
+    const auto first = std::ptrdiff_t(t.offset), last = first + std::ptrdiff_t(t.size());
+    CHECK(scaled_error({grad.begin() + first, grad.begin() + last}, {numeric.begin() + first, numeric.begin() + last}) <
+          1e-4);
+  }
 }
 
 // max_k |a_k - b_k| / max_k |b_k|: two builds' outputs, b the reference one; infinite

@@ -13,6 +13,7 @@
 namespace {
 using namespace kiln;
 using modeltest::batch_tensor;
+using modeltest::check_parameter_gradients;
 using modeltest::scaled_error;
 
 // The reference's attention: a decoder's weights at every step, or the resampled images.
@@ -74,12 +75,7 @@ TEST_CASE("attention models match the double reference and finite differences", 
       CHECK(loss == Approx(want.loss).epsilon(1e-5));
       const std::vector<double> numeric = reference::numerical_gradient(
           [&](const std::vector<double>& q) { return evaluate(q, x).loss; }, p);
-      for (const Parameter& t : view.parameters) {
-        INFO(std::string(t.name.view()));
-        const auto first = std::ptrdiff_t(t.offset), last = first + std::ptrdiff_t(t.size());
-        CHECK(scaled_error({grad.begin() + first, grad.begin() + last},
-                           {numeric.begin() + first, numeric.begin() + last}) < 1e-4);
-      }
+      check_parameter_gradients(view, grad, numeric);
       const std::vector<double> numeric_in = reference::numerical_gradient(
           [&](const std::vector<double>& q) { return evaluate(p, q).loss; }, x);
       CHECK(scaled_error(grad_in, numeric_in) < 1e-4);

@@ -15,6 +15,7 @@
 namespace {
 using namespace kiln;
 using modeltest::batch_tensor;
+using modeltest::check_parameter_gradients;
 using modeltest::scaled_error;
 
 struct Case {
@@ -67,12 +68,7 @@ TEST_CASE("sequence models match the double reference and finite differences", "
       CHECK(loss == Approx(want.loss).epsilon(1e-5));
       const std::vector<double> numeric = reference::numerical_gradient(
           [&](const std::vector<double>& q) { return evaluate(q, x).loss; }, p);
-      for (const Parameter& t : view.parameters) {
-        INFO(std::string(t.name.view()));
-        const auto first = std::ptrdiff_t(t.offset), last = first + std::ptrdiff_t(t.size());
-        CHECK(scaled_error({grad.begin() + first, grad.begin() + last},
-                           {numeric.begin() + first, numeric.begin() + last}) < 1e-4);
-      }
+      check_parameter_gradients(view, grad, numeric);
       if (tokens) {  // ids have no gradient
         CHECK(std::all_of(grad_in.begin(), grad_in.end(), [](float v) { return v == 0.0f; }));
       } else {
@@ -186,11 +182,7 @@ TEST_CASE("windows read with the recurrent state carried are one long sequence (
     const std::vector<double> numeric = reference::numerical_gradient([&](const std::vector<double>& q) {
       return evaluate(q).loss;
     }, p);
-    for (const Parameter& t : view.parameters) {
-      INFO(std::string(t.name.view()));
-      const auto lo = std::ptrdiff_t(t.offset), hi = lo + std::ptrdiff_t(t.size());
-      CHECK(scaled_error({grad.begin() + lo, grad.begin() + hi}, {numeric.begin() + lo, numeric.begin() + hi}) < 1e-4);
-    }
+    check_parameter_gradients(view, grad, numeric);
     Parameters stepped = params;
     std::vector<float> m(params.size()), v(params.size()), stepped_state(state1.size(), NAN);
     const float step_loss = short_net.train_step(stepped.data(), m.data(), v.data(), stepped.buffers(), second.data(),
