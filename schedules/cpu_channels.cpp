@@ -286,30 +286,38 @@ void conv_sum(Func out, Func acc, Func rows, Shape s, Shape in_s, long long weig
   }
 }
 
-// Winograd F(2x2, 3x3) (generators/ops/conv2d.cpp; the Funcs under `prefix`): `host`
-// runs over rows of 2 x 2-pixel tiles in parallel (the output transform inlined, x % 2 and
-// y % 2 constants in its unrolled loops); per row of tiles, the input's tiles V (channels
-// innermost, each tile's transform unrolled) and then the 16 products M(ex, ey, co, tx) =
-// sum_ci U(ex, ey, ci, co) V(ex, ey, ci, tx) in register tiles of output-channel vectors
-// x tiles along x, as register_tiles runs a conv's pixels, so that a row's V and M stay in
-// L2. The filter's U (output channels innermost) and the input, zero around it, are
-// computed whole first. out_s: the sum's output shape (the conv's output, or for the
-// input gradient its input); in_s: what it reads.
+// Winograd F(2x2, 3x3) (generators/ops/conv2d.cpp; the Funcs under `prefix`). The 16
+// products M(ex, ey, co, t) = sum_ci U(ex, ey, ci, co) V(ex, ey, ci, t) run in register
+// tiles of output-channel vectors x tiles along x, as register_tiles runs a conv's
+// pixels; the input's tiles V (channels innermost, each tile's transform unrolled) and
+// the filter's U (output channels innermost, from the weights' blocks of 16) are staged
+// where the products read them. Two ways to share the work, as the conv's `tasks`:
+//   rows  — per row of tiles, V and M of the row (in L2), U computed whole first: where
+//           U fits in L2 (ResNet's layer1);
+//   tiles — per tile of output channels, that tile's U (its slice of the weights read
+//           once) and then M over every tile of the image, V computed whole first: where
+//           U (16 values per weight pair) would otherwise stream through memory from a
+//           whole-filter copy once per row (layer2 to layer4).
+// The output transform runs over rows of 2 x 2-pixel tiles in parallel (x % 2 and y % 2
+// constants in its unrolled loops). out_s: the sum's output shape (the conv's output, or
+// for the input gradient its input); in_s: what it reads.
 void winograd_sum(Func host, NodeFuncs& f, const std::string& prefix, Shape out_s, Shape in_s,
                   const Policy& p, ConvKnobs k = {}) {
   if (!p.claim(host)) return;
   const auto& d = dims();
-  Func filter = f[prefix + "filter"], tiles = f[prefix + "tiles"], tiles_x = f[prefix + "tiles_x"];
+  Func filter = f[prefix + "filter"], filter_x = f[prefix + "filter_x"];
+  Func tiles = f[prefix + "tiles"], tiles_x = f[prefix + "tiles_x"];
   Func product = f[prefix + "product"], acc = f[prefix + "product_acc"];
   const int vec_in = width_for(in_s.channels(), p), vec = width_for(out_s.channels(), p);
+  const int TX = (out_s.width() + 1) / 2, TY = (out_s.height() + 1) / 2;
+  // rows while U (16 floats per weight pair) stays in L2 as every row re-reads it (measured
+  // on ResNet-18 at batch 1: layer1's 256 KB, rows 1.2 ms faster over its four convs; layer2's
+  // 1 MB, tiles 0.2 ms faster over three; layer3's 4 MB, tiles 1.2 ms faster).
+  const long long filter_bytes = 16LL * 4 * in_s.channels() * out_s.channels();
+  const bool per_tile = k.tasks == "tiles" || (k.tasks != "rows" && filter_bytes > (512 << 10));
   // The tiles read each input value four times (they overlap by two): stored once, not
   // recomputing the layers before it as often.
   channels_major(f[prefix + "input"], in_s, p);
-  {  // U(ex, ey, ci, co)
-    const std::vector<Var> a = filter.args();
-    filter.compute_root().reorder_storage(a[3], a[2], a[0], a[1]).reorder(a[3], a[0], a[1], a[2])
-        .vectorize(a[3], vec).unroll(a[0]).unroll(a[1]).parallel(a[2]);
-  }
   // The output transform, per 2 x 2 pixels of a tile, rows of tiles in parallel.
   Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), row("row");
   host.compute_root();
@@ -321,29 +329,42 @@ void winograd_sum(Func host, NodeFuncs& f, const std::string& prefix, Shape out_
   const TailStrategy tail = p.is_output(host) ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
   host.split(d.x, xo, xi, 2, tail).split(d.y, yo, yi, 2, tail).reorder(d.c, xi, yi, xo, yo, d.n)
       .vectorize(d.c, vec).unroll(xi).unroll(yi).fuse(yo, d.n, row).parallel(row);
-  {  // V(ex, ey, ci, tx, ty, n) of the row, its x transform per tile
+  {  // V(ex, ey, ci, tx, ty, n): per row of tiles, or whole in rows of tiles in parallel;
+     // its x transform per tile
     const std::vector<Var> a = tiles.args();
-    tiles.compute_at(host, row).reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
-        .reorder(a[2], a[0], a[1], a[3], a[4], a[5]).vectorize(a[2], vec_in).unroll(a[0]).unroll(a[1]);
+    if (per_tile) tiles.compute_root().fuse(a[4], a[5], row).parallel(row);
+    else tiles.compute_at(host, row);
+    tiles.reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
+        .reorder(a[2], a[0], a[1], a[3]).vectorize(a[2], vec_in).unroll(a[0]).unroll(a[1]);
     const std::vector<Var> b = tiles_x.args();
     tiles_x.compute_at(tiles, a[3]).reorder_storage(b[2], b[0], b[1], b[3], b[4], b[5])
         .reorder(b[2], b[0], b[1]).vectorize(b[2], vec_in).unroll(b[0]).unroll(b[1]);
   }
-  {  // M of the row: tiles of vectors x tiles along x in registers, the channel sum inside
-    const std::vector<Var> a = product.args();  // ex, ey, co, tx, ty, n
-    const int TX = (out_s.width() + 1) / 2;
-    const Tile t = tile_with(tile_for(shape(out_s.channels(), 1, TX), vec), k.tile, TX, out_s.channels(), vec);
-    Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), txo("txo"), txi("txi");
-    product.compute_at(host, row).reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
-        .split(a[2], ct, cv, t.vectors * vec).split(cv, cvo, cvi, vec).split(a[3], txo, txi, t.pixels)
-        .reorder(cvi, cvo, txi, txo, ct, a[0], a[1], a[4], a[5])
-        .vectorize(cvi).unroll(cvo).unroll(txi);
-    acc.compute_at(product, txo).reorder_storage(a[2], a[3], a[0], a[1], a[4], a[5]);
-    acc.split(a[2], cvo, cvi, vec).reorder(cvi, cvo, a[3]).vectorize(cvi).unroll(cvo).unroll(a[3]);
-    Stage update = acc.update();
-    update.split(a[2], cvo, cvi, vec).reorder(cvi, cvo, a[3], rvars_of(update)[0], a[0], a[1], a[4], a[5])
-        .vectorize(cvi).unroll(cvo).unroll(a[3]);
+  const std::vector<Var> a = product.args();  // ex, ey, co, tx, ty, n
+  const Tile t = tile_with(tile_for(shape(out_s.channels(), 1, TX), vec), k.tile, TX, out_s.channels(), vec);
+  Var ct("ct"), cv("cv"), cvo("cvo"), cvi("cvi"), txo("txo"), txi("txi");
+  product.reorder_storage(a[2], a[0], a[1], a[3], a[4], a[5])
+      .split(a[2], ct, cv, t.vectors * vec).split(cv, cvo, cvi, vec).split(a[3], txo, txi, t.pixels)
+      .vectorize(cvi).unroll(cvo).unroll(txi);
+  {  // U(ex, ey, ci, co): per input channel, its x transform first (12 vectors); vectors
+     // of output channels, loaded whole from the weights' blocks of 16
+    const std::vector<Var> u = filter.args(), ux = filter_x.args();
+    if (per_tile) filter.compute_at(product, ct).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec);
+    else filter.compute_root().split(u[3], ct, cv, vec).reorder(cv, u[0], u[1], u[2], ct).vectorize(cv).parallel(ct);
+    filter.reorder_storage(u[3], u[2], u[0], u[1]).unroll(u[0]).unroll(u[1]);
+    filter_x.compute_at(filter, u[2]).reorder_storage(ux[3], ux[0], ux[1], ux[2])
+        .reorder(ux[3], ux[0], ux[1]).vectorize(ux[3], vec).unroll(ux[0]).unroll(ux[1]);
   }
+  if (per_tile) {  // M whole: tasks of output channels, each (ex, ey)'s U slice reused by every tile
+    product.compute_root().reorder(cvi, cvo, txi, txo, a[4], a[5], a[0], a[1], ct).parallel(ct);
+  } else {  // M of the row of tiles
+    product.compute_at(host, row).reorder(cvi, cvo, txi, txo, ct, a[0], a[1], a[4], a[5]);
+  }
+  acc.compute_at(product, txo).reorder_storage(a[2], a[3], a[0], a[1], a[4], a[5]);
+  acc.split(a[2], cvo, cvi, vec).reorder(cvi, cvo, a[3]).vectorize(cvi).unroll(cvo).unroll(a[3]);
+  Stage update = acc.update();
+  update.split(a[2], cvo, cvi, vec).reorder(cvi, cvo, a[3], rvars_of(update)[0], a[0], a[1], a[4], a[5])
+      .vectorize(cvi).unroll(cvo).unroll(a[3]);
 }
 
 // im2col (generators/ops/conv2d.cpp): the columns and the weight matrix computed whole
@@ -386,7 +407,7 @@ void schedule_node(const Node& node, Shape in_s, int index, const ModelView& mod
     case Op::conv2d:
       if (pass == 0 && lowering == gen::ConvLowering::winograd) {
         winograd_sum(host, f, "winograd_", node.shape, in_s, p, k);
-        if (has("d_in0")) winograd_sum(f["d_in0"], f, "d_in_winograd_", in_s, node.shape, p);
+        if (has("d_in0")) winograd_sum(f["d_in0"], f, "d_in_winograd_", in_s, node.shape, p, k);
       } else if (pass == 0 && lowering == gen::ConvLowering::im2col) {
         im2col_funcs(f, in_s, p);
         conv_sum(host, f["out_acc"], Func(), node.shape, in_s, conv_weights(node, in_s), false, p, k);

@@ -88,6 +88,13 @@ inline constexpr auto lowered_convs = checked<model("lowered_convs", input(4, 9,
     conv2d(6, 3, groups(2)).named("col2"), relu,                            // 6 x 3 x 3
     flatten, dense(3), softmax_cross_entropy)>;
 
+// Winograd's two ways to share the work (schedules/cpu_channels.cpp, winograd_sum), each
+// forced by the conv's `tasks` knob (the rule would give both rows of tiles, their filters
+// being small), on a conv of more output channels (32) than tiles (9) and one of fewer.
+inline constexpr auto winograd_tasks = checked<model("winograd_tasks", input(4, 6, 6),
+    conv2d(32, 3, pad(1)).named("wide"), relu, conv2d(8, 3, pad(1)).named("narrow"), relu,
+    flatten, dense(3), softmax_cross_entropy)>;
+
 // Tuned register tiles of the batch-innermost policy (tune::knobs_of, tuned_cases below):
 // channel tiles that divide the channels, pixel counts that do not divide the row, a
 // weight-gradient tile wider than the kernel's row, dense rows that do not divide the
@@ -146,7 +153,8 @@ struct ModelCase {
   // How its convs are lowered (gen::conv_lowerings_of); the policies that lower convs
   // directly only skip a case with any other.
   const char* lowerings = "";
-  // Tuned knobs of the batch-innermost policy (the other policies skip a case with them).
+  // Tuned knobs: of the channels-innermost policy where the case has lowerings, else of
+  // the batch-innermost (the other policy skips a case with them).
   gen::Knobs knobs = {};
 };
 
@@ -176,6 +184,12 @@ const std::vector<ModelCase> model_cases = {
      &view_of<models::tiny_segmenter>, {3, 17}},
     {"convs lowered by Winograd (with batch norm, odd sizes, in a residual) and im2col (strided, grouped)",
      &view_of<models::lowered_convs>, {3}, true, "wino1:winograd,col1:im2col,wino2:winograd,col2:im2col"},
+    {"Winograd tasks: wide per tile of channels (two tiles), narrow per row of tiles",
+     &view_of<models::winograd_tasks>, {3}, true, "wide:winograd,narrow:winograd",
+     {{"wide", {{"tasks", "tiles"}, {"tile", "1x3"}}}, {"narrow", {{"tasks", "rows"}}}}},
+    {"Winograd tasks: wide per row of tiles, narrow per tile of channels",
+     &view_of<models::winograd_tasks>, {3}, true, "wide:winograd,narrow:winograd",
+     {{"wide", {{"tasks", "rows"}}}, {"narrow", {{"tasks", "tiles"}}}}},
     {"tuned register tiles: conv channel x pixel tiles, weight-gradient tiles, dense rows",
      &view_of<models::tuned_tiles>, {3, 17}, true, "",
      {{"c1", {{"tile", "3x3"}, {"d_in_tile", "1x4"}, {"d_weight", "2x3"}}},
@@ -256,7 +270,8 @@ void check_model(const ModelCase& c, int case_index, const PolicyCase& policy) {
   const auto start = std::chrono::steady_clock::now();
   EntryInputs in_g(view), in_f(view);
   in_g.knobs = in_f.knobs = gen::conv_lowerings_of(c.lowerings, view);
-  for (const auto& [layer, values] : c.knobs) in_g.knobs[layer] = in_f.knobs[layer] = values;
+  for (const auto& [layer, values] : c.knobs)
+    for (const auto& [knob, value] : values) in_g.knobs[layer][knob] = in_f.knobs[layer][knob] = value;
   Halide::Pipeline gradients = gradients_entry(view, in_g, target, policy.schedule);
   gradients.compile_jit(target);
   const auto compiled_gradients = std::chrono::steady_clock::now();
@@ -379,7 +394,8 @@ TEST_CASE("small models through the CPU schedules: loss, output, gradients", "[m
   for (const PolicyCase& policy : policies)
     for (std::size_t k = 0; k < model_cases.size(); ++k) {
       if (*model_cases[k].lowerings && policy.schedule != &schedules::cpu_channels) continue;
-      if (!model_cases[k].knobs.empty() && policy.schedule != &schedules::cpu_simd) continue;
+      if (!model_cases[k].knobs.empty() && !*model_cases[k].lowerings && policy.schedule != &schedules::cpu_simd)
+        continue;
       DYNAMIC_SECTION(policy.label << ": " << model_cases[k].label) {
         try {
           check_model(model_cases[k], int(k), policy);
