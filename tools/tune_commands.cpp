@@ -747,9 +747,9 @@ void draw_chart(const tune::TunedRecord& r, const std::string& path) {
   lettering::draw_label(img, 2, 2,
                         fmt::format("{} {} {:.2f} MS TO {:.2f}", r.model, r.entry, r.default_ms, r.tuned_ms), white,
                         black);
-  lettering::draw_label(img, 2, 12, "LAYERS:", white, black);
-  lettering::draw_label(img, 2 + lettering::label_width("LAYERS:"), 12, "DEFAULT", gray, black);
-  lettering::draw_label(img, 2 + lettering::label_width("LAYERS:DEFAULT"), 12, "TUNED", green, black);
+  lettering::draw_label(img, 2, 12, "LAYERS", white, black);
+  lettering::draw_label(img, 2 + lettering::label_width("LAYERS "), 12, "DEFAULT", gray, black);
+  lettering::draw_label(img, 2 + lettering::label_width("LAYERS DEFAULT "), 12, "TUNED", green, black);
   save_png(path, img);
 }
 
