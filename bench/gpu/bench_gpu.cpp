@@ -1,6 +1,6 @@
 // Times kiln's GPU builds with every buffer resident on the device, as PyTorch's device
 // tensors are (bench/gpu/run.sh runs it next to bench/gpu/torch_side.py):
-//   bench_gpu --target cuda|opencl --workload lenet5_step|conv3x3 [--batch B] [--calls K]
+//   bench_gpu --target cuda|opencl --workload lenet5_step|resnet18_step|conv3x3 [--batch B] [--calls K]
 // prints "kiln_ms <median of 5 rounds of K calls, per call>". lenet5_step: LeNet-5's
 // train_step (SGD with momentum), parameters and optimizer state updated in place on
 // the device. conv3x3: the one-conv model conv3x3_gpu (64 -> 64 channels, 3x3, pad 1,
@@ -46,11 +46,27 @@ int main(int argc, char** argv) try {
     if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
     if (!std::strcmp(argv[k], "--calls")) calls = std::atoi(argv[k + 1]);
   }
-  const bool step = workload == "lenet5_step";
-  if (!step && workload != "conv3x3") throw std::runtime_error("bench_gpu: unknown workload '" + workload + "'");
-  if (batch == 0) batch = step ? 256 : 32;
-  const kiln::RegisteredModel& model = kiln::find_model(step ? "lenet5" : "conv3x3_gpu");
+  // workload -> model, and whether it times a training step (else the forward entry).
+  struct Workload {
+    const char *name, *model;
+    bool step;
+    int batch;
+  };
+  static const Workload workloads[] = {{"lenet5_step", "lenet5", true, 256},
+                                       {"resnet18_step", "resnet18", true, 64},
+                                       {"conv3x3", "conv3x3_gpu", false, 32}};
+  const Workload* w = nullptr;
+  for (const Workload& k : workloads)
+    if (workload == k.name) w = &k;
+  if (!w) throw std::runtime_error("bench_gpu: unknown workload '" + workload + "'");
+  const bool step = w->step;
+  if (batch == 0) batch = w->batch;
+  const kiln::RegisteredModel& model = kiln::find_model(w->model);
   const kiln::Network net(model, target);  // says so when the device is absent
+  // ResNet-18's training entries are built with -DKILN_BUILD_ZOO_TRAINING=ON only.
+  if (!net.has_entry(step ? "train_step" : "forward"))
+    throw std::runtime_error(fmt::format("bench_gpu: {} has no {} entry for {} in this build", w->model,
+                                         step ? "train_step" : "forward", target));
   const kiln::EntryRecord& e = model.entry(step ? "train_step" : "forward", target);
   kiln::Parameters params(model.view);
   params.initialize(1);
@@ -66,7 +82,7 @@ int main(int argc, char** argv) try {
   out_dims.push_back(batch);
   Buffer<float> input(in_dims), output(out_dims), loss = Buffer<float>::make_scalar();
   Buffer<int32_t> labels(batch);
-  for (int k = 0; k < batch; ++k) labels(k) = k % 10;
+  for (int k = 0; k < batch; ++k) labels(k) = k % int(out_s.elements());
   const std::vector<float> x = kiln::bench::pattern_values(input.number_of_elements());
   std::copy(x.begin(), x.end(), input.data());
   for (auto* buf : {&p, &m, &v, &b, &input}) buf->set_host_dirty();

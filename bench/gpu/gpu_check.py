@@ -74,11 +74,15 @@ def timed(call, calls, rounds):
 
 
 def kiln_ms(binary, target, workload, batch, calls, rounds):
+    """kiln's best of rounds, or None (its error printed) where the build lacks the entry."""
     best = float("inf")
     for _ in range(rounds):
-        out = subprocess.run([binary, "--target", target, "--workload", workload, "--batch", str(batch),
-                              "--calls", str(calls)], check=True, capture_output=True, text=True).stdout
-        best = min(best, float(out.split()[-1]))
+        run = subprocess.run([binary, "--target", target, "--workload", workload, "--batch", str(batch),
+                              "--calls", str(calls)], capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stderr.strip(), flush=True)
+            return None
+        best = min(best, float(run.stdout.split()[-1]))
     return best
 
 
@@ -106,8 +110,7 @@ def main():
         calls = 20 if workload == "resnet18_step" else 50
         if args.smoke:
             batch, calls, flop = 2, 2, flop and flop // 16
-        k = None if workload == "resnet18_step" else kiln_ms(os.path.join(args.bin, "bench_gpu"), args.target,
-                                                              workload, batch, calls, args.rounds)
+        k = kiln_ms(os.path.join(args.bin, "bench_gpu"), args.target, workload, batch, calls, args.rounds)
         t = None if args.no_torch else torch_ms(workload, batch, calls, args.rounds)
         ks = f"{k:9.3f}" if k is not None else f"{'not built':>9}"
         ts = f"{t:9.3f}" if t is not None else f"{'-':>9}"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check, on a GPU machine (H100/H200: CUDA driver, PyTorch with cuDNN, no Halide).
 # Build here first (the CUDA code is generated on any machine):
-#   cmake -S . -B build -G Ninja && cmake --build build --target test_models bench_gpu
+#   cmake -S . -B build -G Ninja -DKILN_BUILD_ZOO_TRAINING=ON
+#   cmake --build build --target test_models bench_gpu
+# (the option adds ResNet-18's training entries, for its training-step row; without it
+# that row says "not built")
 # then carry build/bin to the GPU machine and run, from the repository root there:
 #   bash bench/gpu/run.sh build/bin
 # It checks every entry of the CUDA-built models against their CPU builds, times kiln
