@@ -30,6 +30,7 @@ struct GpuPolicy {
   // f as kernels: its pure definition and each update, unless another role claimed it.
   void kernel(Func f) {
     if (!scheduled.insert(f.name()).second) return;
+    inline_reductions(f.function());
     f.compute_root();
     if (f.dimensions() == 0) {  // a scalar (the loss): one thread, its sum inside
       f.gpu_single_thread();
@@ -51,6 +52,25 @@ struct GpuPolicy {
         }
         threads_over(st.allow_race_conditions(), r, "gpu_r");
       }
+    }
+  }
+
+  // Halide's inline reductions (sum, maximum, argmax, ...) that f reads, directly or
+  // through the Funcs inlined into it, as kernels of their own. Each is a hidden Func with
+  // an update; left unscheduled, it would be computed inside f's threads, over a region
+  // that Halide 14 cannot bound to the thread's one point when f's dims are fused: the
+  // region spans whole rows per thread, allocated per block in device memory (128 x 128
+  // images asked PoCL for buffers it refused, CL_INVALID_BUFFER_SIZE, or gave wrong
+  // outputs).
+  void inline_reductions(const Internal::Function& f) {
+    static const std::set<std::string> halide_names{"sum", "product", "maximum", "minimum",
+                                                    "argmax", "argmin", "saturating_sum"};
+    for (const auto& [name, callee] : Internal::find_direct_calls(f)) {
+      if (scheduled.count(name)) continue;
+      if (halide_names.count(name.substr(0, name.find('$'))) && !callee.updates().empty())
+        kernel(Func(callee));
+      else if (callee.updates().empty())
+        inline_reductions(callee);  // inlined into f (or a kernel of its own, later)
     }
   }
 

@@ -25,9 +25,11 @@ writes PyTorch's weights (state_dict names), inputs and a float64 reference; `ki
 forward` and `kiln gradients` run on the same files, and every element is compared. The
 error of a tensor is max |kiln - torch| / max |torch|; it must be <= 1e-4 for each (kiln
 computes in float32, about 1e-6 here), or the fixture's own TOLERANCE where it says why.
-Prints OK / NOT OK per tensor; exits 1 if any is NOT OK, or if this python cannot import
+`--target opencl` (or cuda) checks that build instead of the CPU's, `--only MODEL...` those
+models only. Prints OK / NOT OK per tensor; exits 1 if any is NOT OK, or if this python cannot import
 torch (CI installs python3-torch: a missing torch is a failure, not a skip).
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -83,16 +85,18 @@ MODELS = (("lenet5", lenet5_torch), ("dilated_grouped_maxout", dilated_grouped_m
           ("two_stage", two_stage_torch), ("stn_mnist", stn_mnist_torch), ("captioner", captioner_torch))
 
 
-def check_case(kiln, workdir, model, fixture, seed, batch):
-    """Returns the number of tensors that are NOT OK for one model, seed and batch size."""
+def check_case(kiln, workdir, model, fixture, seed, batch, target):
+    """Returns the number of tensors that are NOT OK for one model, seed and batch size,
+    kiln running its build for `target` (cpu, opencl or cuda)."""
     case = os.path.join(workdir, f"{model}_seed{seed}_batch{batch}")
     fixture.write_fixtures(case, seed, batch)
     weights, inputs = (os.path.join(case, f) for f in ("weights.safetensors", "inputs.safetensors"))
     forward, gradients = (os.path.join(case, f) for f in ("forward.safetensors", "gradients.safetensors"))
     expected = safetensors_io.load(os.path.join(case, "expected.safetensors"))
     try:
-        run_kiln(kiln, "forward", model, "--weights", weights, "--inputs", inputs, "--out", forward)
-        run_kiln(kiln, "gradients", model, "--weights", weights, "--inputs", inputs, "--out", gradients)
+        for entry, out in (("forward", forward), ("gradients", gradients)):
+            run_kiln(kiln, entry, model, "--weights", weights, "--inputs", inputs, "--out", out,
+                     "--target", target)
     except RuntimeError as error:
         print(f"NOT OK {model} seed {seed} batch {batch}: {error}")
         return 1
@@ -113,16 +117,25 @@ def check_case(kiln, workdir, model, fixture, seed, batch):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(f"usage: {sys.argv[0]} path/to/kiln")
-    kiln = os.path.abspath(sys.argv[1])
-    print(f"torch {torch.__version__} from {sys.executable}; kiln {kiln}; tolerance {TOLERANCE:g}")
+    parser = argparse.ArgumentParser(description="kiln against PyTorch on the fixtures' models")
+    parser.add_argument("kiln", help="path to the kiln program")
+    parser.add_argument("--target", default="cpu", help="the builds kiln runs: cpu, opencl or cuda")
+    parser.add_argument("--only", nargs="+", metavar="MODEL", help="these models only")
+    args = parser.parse_args()
+    kiln = os.path.abspath(args.kiln)
+    unknown = set(args.only or ()) - {model for model, _ in MODELS}
+    if unknown:
+        sys.exit(f"torch_interop.py: unknown model {', '.join(sorted(unknown))}")
+    print(f"torch {torch.__version__} from {sys.executable}; kiln {kiln} on {args.target}; "
+          f"tolerance {TOLERANCE:g}")
     failures = 0
     with tempfile.TemporaryDirectory(prefix="kiln-torch-interop-") as workdir:
         for model, fixture in MODELS:
+            if args.only and model not in args.only:
+                continue
             for seed in SEEDS:
                 for batch in getattr(fixture, "BATCHES", BATCHES):
-                    failures += check_case(kiln, workdir, model, fixture, seed, batch)
+                    failures += check_case(kiln, workdir, model, fixture, seed, batch, args.target)
     print(f"{'all OK' if failures == 0 else f'{failures} NOT OK'}")
     return 1 if failures else 0
 

@@ -13,11 +13,11 @@
 
 namespace {
 void check_target(const std::string& model, const char* target,
-                  std::initializer_list<int> batches = {1, 3, 17}) {
+                  std::initializer_list<int> batches = {1, 3, 17}, double gradient_tolerance = 1e-4) {
   INFO(model << " on " << target);
   const kiln::Network gpu(kiln::find_model(model), target);
   const kiln::Network cpu(kiln::find_model(model), "cpu");
-  kiln::modeltest::check_same_numbers(gpu, cpu, batches);
+  kiln::modeltest::check_same_numbers(gpu, cpu, batches, gradient_tolerance);
 }
 }  // namespace
 
@@ -25,8 +25,22 @@ void check_target(const std::string& model, const char* target,
 const char* const gpu_models[] = {"lenet5", "widenet", "dilated_grouped_maxout", "segmentation_ops",
                                   "two_heads"};
 
-// The application models (each trained by a kiln train recipe) at two batches.
-const char* const gpu_apps[] = {"distorted_cnn", "localizer_shapes", "overfeat_shapes"};
+// The application models (each trained by a kiln train recipe, or overfeat_scan, forward
+// only) at two batches, with the bar of their gradients. fcn_shapes's and yolo_shapes's
+// is 3e-2: their 128 x 128 images make millions of relu and max-pool decisions, and a
+// value that rounds one way here and the other there (an exact tie broken by the last
+// bit) sends one element's gradient to another place, which moves the input gradient by
+// up to 1.1e-2 and the first layers' by up to 5e-4 (measured 2026-12-03; their forward
+// outputs agree to 1e-5). That this is what happens: on yolo_shapes's PyTorch fixture
+// (seed 1, batch 4) the OpenCL input gradient differs from the float64 reference in 191
+// elements, all in one 8 x 8 patch of one sample, and by under 1e-6 everywhere once 1e-3
+// noise is added to the scene's flat colours. Wrong indexing shows as errors near 1.
+struct App {
+  const char* name;
+  double gradient_tolerance = 1e-4;
+};
+const App gpu_apps[] = {{"distorted_cnn"}, {"localizer_shapes"}, {"overfeat_shapes"}, {"overfeat_scan"},
+                        {"fcn_shapes", 3e-2}, {"yolo_shapes", 3e-2}};
 
 // The ImageNet zoo's forward entries built for the GPU targets, at batch 1 (they are
 // built for one image).
@@ -37,7 +51,7 @@ TEST_CASE("OpenCL builds compute what the CPU builds do", "[models][opencl]") {
 }
 
 TEST_CASE("OpenCL builds of the application models compute what the CPU builds do", "[models][opencl]") {
-  for (const char* model : gpu_apps) check_target(model, "opencl", {1, 3});
+  for (const App& app : gpu_apps) check_target(app.name, "opencl", {1, 3}, app.gradient_tolerance);
 }
 
 // The same for the CUDA builds, on a machine with a CUDA device: hidden (the leading "."
@@ -45,7 +59,7 @@ TEST_CASE("OpenCL builds of the application models compute what the CPU builds d
 // runs it by its tag.
 TEST_CASE("CUDA builds compute what the CPU builds do", "[.cuda]") {
   for (const char* model : gpu_models) check_target(model, "cuda");
-  for (const char* model : gpu_apps) check_target(model, "cuda", {1, 3});
+  for (const App& app : gpu_apps) check_target(app.name, "cuda", {1, 3}, app.gradient_tolerance);
   for (const char* model : gpu_zoo) check_target(model, "cuda", {1});
 }
 
