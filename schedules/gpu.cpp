@@ -26,6 +26,7 @@ namespace {
 struct GpuPolicy {
   GpuKnobs knobs;
   std::set<std::string> scheduled;
+  std::set<std::string> walked;  // the Funcs inline_reductions has looked into
 
   // f as kernels: its pure definition and each update, unless another role claimed it.
   void kernel(Func f) {
@@ -65,6 +66,7 @@ struct GpuPolicy {
   void inline_reductions(const Internal::Function& f) {
     static const std::set<std::string> halide_names{"sum", "product", "maximum", "minimum",
                                                     "argmax", "argmin", "saturating_sum"};
+    if (!walked.insert(f.name()).second) return;  // its reductions are kernels already
     for (const auto& [name, callee] : Internal::find_direct_calls(f)) {
       if (scheduled.count(name)) continue;
       if (halide_names.count(name.substr(0, name.find('$'))) && !callee.updates().empty())
@@ -171,7 +173,7 @@ void gpu_policy(const ModelView& model, gen::LoweredModel& lowered, Entry entry,
                 const EntryOutputs& outputs, const GpuKnobs& knobs) {
   (void)entry;
   require_direct_convs(model, lowered, "gpu");
-  GpuPolicy p{knobs, {}};
+  GpuPolicy p{knobs, {}, {}};
   for (std::size_t i = 1; i < model.nodes.size(); ++i) p.node(model.nodes[i], lowered.nodes[i]);
   if (lowered.grad_input_is_sum) p.kernel(lowered.grad_input);
   for (const Func& f : outputs.outputs) p.kernel(f);

@@ -67,9 +67,10 @@ inline double max_relative_difference(const std::vector<float>& a, const std::ve
 // with a forward entry only is checked on that. Gradients (and the step's momentum) must
 // agree to gradient_tolerance relative to each tensor's largest element, the weights
 // after a step to a tenth of it.
+inline constexpr double gradient_tolerance_default = 1e-4;
 inline void check_same_numbers(const Network& a, const Network& b,
                                std::initializer_list<int> batches = {1, 3, 17},
-                               double gradient_tolerance = 1e-4) {
+                               double gradient_tolerance = gradient_tolerance_default) {
   Parameters params(a.view());
   params.initialize(5);
   const std::size_t P = params.size();

@@ -13,7 +13,8 @@
 
 namespace {
 void check_target(const std::string& model, const char* target,
-                  std::initializer_list<int> batches = {1, 3, 17}, double gradient_tolerance = 1e-4) {
+                  std::initializer_list<int> batches = {1, 3, 17},
+                  double gradient_tolerance = kiln::modeltest::gradient_tolerance_default) {
   INFO(model << " on " << target);
   const kiln::Network gpu(kiln::find_model(model), target);
   const kiln::Network cpu(kiln::find_model(model), "cpu");
@@ -37,7 +38,7 @@ const char* const gpu_models[] = {"lenet5", "widenet", "dilated_grouped_maxout",
 // noise is added to the scene's flat colours. Wrong indexing shows as errors near 1.
 struct App {
   const char* name;
-  double gradient_tolerance = 1e-4;
+  double gradient_tolerance = kiln::modeltest::gradient_tolerance_default;
 };
 const App gpu_apps[] = {{"distorted_cnn"}, {"localizer_shapes"}, {"overfeat_shapes"}, {"overfeat_scan"},
                         {"fcn_shapes", 3e-2}, {"yolo_shapes", 3e-2}};
